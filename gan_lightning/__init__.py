@@ -1,0 +1,6 @@
+"""gan-lightning: GAN variants as PyTorch Lightning modules, configured from one YAML file."""
+
+from gan_lightning.module import GANModule
+
+__all__ = ["GANModule"]
+__version__ = "0.1.0"

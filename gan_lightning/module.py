@@ -1,0 +1,240 @@
+"""The training core: one LightningModule that alternates critic and generator steps by hand.
+
+A variant subclasses :class:`GANModule` and writes only its two losses (``discriminator_loss`` and
+``generator_loss``) and, if it needs them, its default optimisers. Networks are plain ``nn.Module``s passed in,
+so they know nothing of losses.
+
+Schedule (the contract the tests pin):
+
+* one batch from the data loader = one critic step on that real batch (WGAN-GP, Algorithm 1, draws a fresh
+  real minibatch for every critic iteration);
+* after every ``n_critic``-th critic step, one generator step on a fresh latent batch;
+* ``trainer.global_step`` counts optimiser steps of *both* networks (Lightning's manual-optimisation rule):
+  after B batches it is ``B + B // n_critic``. To train for N generator steps, set
+  ``trainer.max_steps = N * (n_critic + 1)``; ``generator_steps`` and ``critic_steps`` hold the counts and
+  are saved in checkpoints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from torch import Tensor, nn
+
+
+class GANModule(L.LightningModule):
+    """Base GAN: critic and generator alternate under manual optimisation.
+
+    Args:
+        generator: maps latents ``(B, latent_dim)`` (and labels, when conditional) to samples. Must expose
+            ``latent_dim``.
+        discriminator: maps samples (and labels, when conditional) to one score per sample, shape ``(B,)``.
+        g_optimizer: builds the generator's optimiser from its parameters; ``None`` uses the variant's paper
+            default (see ``default_optimizer``).
+        d_optimizer: the same for the discriminator; a different learning rate here gives two time-scale updates.
+        g_scheduler: optional learning-rate scheduler of the generator, stepped by the module.
+        d_scheduler: optional learning-rate scheduler of the discriminator, stepped by the module.
+        scheduler_interval: step the schedulers after every optimiser step of their network (``"step"``) or at
+            the end of every epoch (``"epoch"``).
+        n_critic: critic steps per generator step (one critic step per batch).
+        num_samples: size of the fixed latent batch used for sample grids.
+    """
+
+    # Paper defaults, overridden by each variant: (optimiser class, keyword arguments).
+    default_optimizer: tuple[type[torch.optim.Optimizer], dict[str, Any]] = (
+        torch.optim.Adam,
+        {"lr": 2e-4, "betas": (0.5, 0.999)},
+    )
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        g_optimizer: OptimizerCallable | None = None,
+        d_optimizer: OptimizerCallable | None = None,
+        g_scheduler: LRSchedulerCallable | None = None,
+        d_scheduler: LRSchedulerCallable | None = None,
+        scheduler_interval: str = "epoch",
+        n_critic: int = 1,
+        num_samples: int = 64,
+    ) -> None:
+        super().__init__()
+        if n_critic < 1:
+            raise ValueError(f"model.n_critic must be a positive integer, got {n_critic}")
+        if scheduler_interval not in ("step", "epoch"):
+            raise ValueError(f"model.scheduler_interval must be 'step' or 'epoch', got {scheduler_interval!r}")
+        if not hasattr(generator, "latent_dim"):
+            raise ValueError(f"model.generator ({type(generator).__name__}) must expose `latent_dim`")
+        self.automatic_optimization = False
+        self.generator = generator
+        self.discriminator = discriminator
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.g_scheduler, self.d_scheduler = g_scheduler, d_scheduler
+        self.scheduler_interval = scheduler_interval
+        self.n_critic = n_critic
+        self.critic_steps = 0
+        self.generator_steps = 0
+        # Same latents every epoch (seeded), so sample grids show progress rather than noise.
+        seeded = torch.Generator().manual_seed(0)
+        self.register_buffer("fixed_z", torch.randn(num_samples, generator.latent_dim, generator=seeded))
+        self.register_buffer("fixed_labels", self._fixed_labels(num_samples), persistent=False)
+
+    # ------------------------------------------------------------------ networks as the losses see them
+    @property
+    def num_classes(self) -> int:
+        """Number of classes of a conditional generator, 0 for an unconditional one."""
+        return int(getattr(self.generator, "num_classes", 0) or 0)
+
+    def _fixed_labels(self, n: int) -> Tensor:
+        k = self.num_classes
+        # One row per class in an image grid: n // k samples of class 0, then class 1, ...
+        return torch.arange(n) * k // n if k else torch.zeros(n, dtype=torch.long)
+
+    def sample_latent(self, n: int) -> Tensor:
+        return torch.randn(n, self.generator.latent_dim, device=self.device)
+
+    def sample_labels(self, n: int) -> Tensor | None:
+        return torch.randint(self.num_classes, (n,), device=self.device) if self.num_classes else None
+
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """G(z) (or G(z, y) for a conditional generator)."""
+        return self.generator(z, labels) if self.num_classes else self.generator(z)
+
+    def critic(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        """D(x) (or D(x, y)): one raw score per sample, shape ``(B,)``."""
+        return (self.discriminator(x, labels) if self.num_classes else self.discriminator(x)).reshape(-1)
+
+    @torch.no_grad()
+    def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:
+        """n samples in eval mode and without gradients; the generator's mode is restored afterwards."""
+        net = self.sampling_generator()
+        was_training = net.training
+        net.eval()
+        try:
+            z = self.sample_latent(n) if z is None else z.to(self.device)
+            if self.num_classes and labels is None:
+                labels = self.sample_labels(n)
+            return net(z, labels) if self.num_classes else net(z)
+        finally:
+            net.train(was_training)
+
+    def sampling_generator(self) -> nn.Module:
+        """The generator used for samples and evaluation: its EMA copy when an EMA callback keeps one."""
+        return getattr(self, "ema_generator", None) or self.generator
+
+    # ------------------------------------------------------------------ the two losses, written by variants
+    def discriminator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
+        """Terms of the critic's loss; ``"loss"`` is minimised, other keys are logged as ``train/d_<key>``."""
+        raise NotImplementedError
+
+    def generator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
+        """Terms of the generator's loss; ``"loss"`` is minimised, other keys are logged as ``train/g_<key>``."""
+        raise NotImplementedError
+
+    def after_discriminator_step(self) -> None:
+        """Hook after each critic update (weight clipping lives here)."""
+
+    # ------------------------------------------------------------------ optimisation
+    def configure_optimizers(self):  # noqa: ANN201 - Lightning's own contract
+        cls, kwargs = self.default_optimizer
+        g_opt = (self.g_optimizer or (lambda p: cls(p, **kwargs)))(self.generator.parameters())
+        d_opt = (self.d_optimizer or (lambda p: cls(p, **kwargs)))(self.discriminator.parameters())
+        schedulers = [s(o) for s, o in ((self.g_scheduler, g_opt), (self.d_scheduler, d_opt)) if s is not None]
+        return [g_opt, d_opt], schedulers
+
+    def _scheduler_of(self, network: str):  # noqa: ANN202
+        wanted = self.g_scheduler if network == "g" else self.d_scheduler
+        if wanted is None:
+            return None
+        schedulers = self.lr_schedulers()
+        schedulers = schedulers if isinstance(schedulers, list) else [schedulers]
+        # configure_optimizers lists the generator's first when both exist.
+        return schedulers[0] if network == "g" or self.g_scheduler is None else schedulers[-1]
+
+    def _step(self, network: str, optimizer, terms: dict[str, Tensor]) -> None:  # noqa: ANN001
+        loss = terms["loss"]
+        if not torch.isfinite(loss):
+            self.on_nonfinite_loss(network, terms)
+            return
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        optimizer.step()
+        if self.scheduler_interval == "step" and (scheduler := self._scheduler_of(network)) is not None:
+            scheduler.step()
+
+    def on_nonfinite_loss(self, network: str, terms: dict[str, Tensor]) -> None:
+        values = ", ".join(f"{k}={v.item():.4g}" for k, v in terms.items())
+        raise FloatingPointError(
+            f"non-finite {'generator' if network == 'g' else 'discriminator'} loss at global step "
+            f"{self.global_step} ({values}); lower the learning rate or check the data"
+        )
+
+    def _log_terms(self, prefix: str, terms: dict[str, Tensor]) -> None:
+        self.log_dict(
+            {f"train/{prefix}_{k}": v.detach() for k, v in terms.items()},
+            on_step=True,
+            on_epoch=False,
+            prog_bar=False,
+            batch_size=1,
+        )
+
+    def split_batch(self, batch: Any) -> tuple[Tensor, Tensor | None]:
+        """(samples, labels) from a batch; labels are kept only for a conditional model."""
+        real, labels = (batch[0], batch[1]) if isinstance(batch, (list, tuple)) else (batch, None)
+        return real, (labels if self.num_classes else None)
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        real, labels = self.split_batch(batch)
+        g_opt, d_opt = self.optimizers()
+        n = real.shape[0]
+
+        # Critic phase: D maximises the game's value (minimises d_loss); fakes carry no graph into G.
+        # A conditional model draws its fakes with the real batch's labels, so one `labels` serves both.
+        with torch.no_grad():
+            fake = self(self.sample_latent(n), labels)
+        with self.toggled_optimizer(d_opt):
+            terms = self.discriminator_loss(real, fake, labels)
+            self._step("d", d_opt, terms)
+        self.after_discriminator_step()
+        self.critic_steps += 1
+        self._log_terms("d", terms)
+
+        if self.critic_steps % self.n_critic:
+            return
+        # Generator phase: G minimises its loss through the (frozen) critic.
+        with self.toggled_optimizer(g_opt):
+            fake = self(self.sample_latent(n), labels)
+            terms = self.generator_loss(real, fake, labels)
+            self._step("g", g_opt, terms)
+        self.generator_steps += 1
+        self._log_terms("g", terms)
+
+    def on_train_epoch_end(self) -> None:
+        if self.scheduler_interval == "epoch":
+            for network in ("g", "d"):
+                if (scheduler := self._scheduler_of(network)) is not None:
+                    scheduler.step()
+
+    # ------------------------------------------------------------------ checkpoints and checks
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["gan_steps"] = {"critic": self.critic_steps, "generator": self.generator_steps}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        steps = checkpoint.get("gan_steps", {})
+        self.critic_steps = steps.get("critic", 0)
+        self.generator_steps = steps.get("generator", 0)
+
+    def setup(self, stage: str) -> None:
+        datamodule = getattr(self.trainer, "datamodule", None)
+        expected = getattr(datamodule, "data_shape", None)
+        if expected is None:
+            return
+        produced = tuple(self.generate(2).shape[1:])
+        if produced != tuple(expected):
+            raise ValueError(
+                f"model.generator produces samples of shape {produced} but the data has shape {tuple(expected)}: "
+                "make the generator's image_size/channels (or out_dim) match the data module's"
+            )

@@ -1,0 +1,6 @@
+"""Plain ``nn.Module`` generators and discriminators; they know nothing of losses."""
+
+from gan_lightning.networks.dcgan import DCGANDiscriminator, DCGANGenerator
+from gan_lightning.networks.mlp import MLPDiscriminator, MLPGenerator
+
+__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator"]

@@ -1,0 +1,25 @@
+"""The original GAN with the non-saturating generator loss (Goodfellow et al., 2014, arXiv:1406.2661)."""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from gan_lightning.losses import nonsaturating_discriminator_loss, nonsaturating_generator_loss
+from gan_lightning.module import GANModule
+
+
+class NSGAN(GANModule):
+    """D maximises E[log D(x)] + E[log(1 - D(G(z)))]; G maximises E[log D(G(z))] instead of minimising
+    E[log(1 - D(G(z)))], which has the same fixed point but strong gradients early on. Adam lr 2e-4,
+    betas (0.5, 0.999) as DCGAN (Radford et al., 2016)."""
+
+    def discriminator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
+        real_logits, fake_logits = self.critic(real, labels), self.critic(fake, labels)
+        return {
+            "loss": nonsaturating_discriminator_loss(real_logits, fake_logits),
+            "real_logit": real_logits.mean(),
+            "fake_logit": fake_logits.mean(),
+        }
+
+    def generator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
+        return {"loss": nonsaturating_generator_loss(self.critic(fake, labels))}
