@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import lightning as L
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.cli import LightningCLI
 
 import gan_lightning.data  # noqa: F401 - registers the data modules for short class names
@@ -77,7 +78,7 @@ def main(args: list[str] | None = None) -> None:
             getattr(importlib.import_module(module), function)(argv[1:])
         else:
             GANCLI(args=argv)
-    except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError) as error:
+    except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError, MisconfigurationException) as error:
         if debug:
             raise
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
