@@ -4,9 +4,9 @@ An f-divergence is D_f(P || Q) = E_Q[f(p(x) / q(x))] with f convex and f(1) = 0.
 
     D_f(P || Q) >= sup_T  E_P[T(x)] - E_Q[f*(T(x))],
 
-where f*(t) = sup_u [t u - f(u)] is the convex conjugate, is tight at T*(x) = f'(p(x) / q(x)). f-GAN writes the
-critic as T(x) = g_f(V(x)): a raw network output V(x) in R passed through an output activation g_f that maps the
-reals into dom f*.
+where f*(t) = sup_u [t u - f(u)] is the convex conjugate, is tight at T*(x) = f'(p(x) / q(x)). f-GAN writes
+the critic as T(x) = g_f(V(x)): a raw network output V(x) in R passed through an output activation g_f that
+maps the reals into dom f*.
 
 Every entry of the table is an :class:`FDivergence` with
 
@@ -14,11 +14,11 @@ Every entry of the table is an :class:`FDivergence` with
 * ``f_prime(u)``: its derivative, so ``f_prime(p / q)`` is the optimal critic T*;
 * ``conjugate(t)``: f*(t), for t in ``domain`` (= dom f*, an :class:`Interval`);
 * ``activation(v)``: g_f(v), mapping R into ``domain``;
-* ``conjugate_of_activation(v)``: f*(g_f(v)), written in a stable closed form (use this in losses: composing the
-  two naively loses everything near the boundary of dom f*, e.g. 2 - exp(log 2 - 1e-20) = 0);
+* ``conjugate_of_activation(v)``: f*(g_f(v)) in a stable closed form. Use it in losses: composing the two
+  naively loses everything near the boundary of dom f* (e.g. 2 - exp(log 2 - 1e-20) = 0);
 * ``lower_bound(real_v, fake_v)``: E_P[g_f(V)] - E_Q[f*(g_f(V))], the critic's estimate of D_f;
-* ``divergence(p, q)``: the exact D_f = sum_i q_i f(p_i / q_i) of two discrete distributions (q > 0), e.g. two
-  densities evaluated on a grid and normalised.
+* ``divergence(p, q)``: the exact D_f = sum_i q_i f(p_i / q_i) of two discrete distributions (q > 0), e.g.
+  two densities evaluated on a grid and normalised.
 
 Usage::
 
@@ -27,16 +27,17 @@ Usage::
     weighted = get_divergence("weighted_js", pi=0.3)
     estimate = kl.lower_bound(critic(real), critic(fake))  # critic outputs V, before g_f
 
-Names: total_variation, kl, reverse_kl, pearson, neyman, squared_hellinger, jeffrey, js, weighted_js (parameter
-``pi``), gan. The Jeffrey conjugate needs the Lambert W function: :func:`lambertw` (principal branch W0) and
-:func:`lambertw_exp` (W0(exp(y)) without overflow) are differentiable torch implementations.
+Names: total_variation, kl, reverse_kl, pearson, neyman, squared_hellinger, jeffrey, js, weighted_js
+(parameter ``pi``), gan. The Jeffrey conjugate needs the Lambert W function: :func:`lambertw` (principal
+branch W0) and :func:`lambertw_exp` (W0(exp(y)) without overflow) are differentiable torch implementations.
 
-Two slips of Table 1 (also in the lecture seed 002): the Pearson and Neyman chi-squared rows pair each generator f
-with the other's divergence formula. With f(u) = (u - 1)^2, D_f = int (p - q)^2 / q, and with
-f(u) = (1 - u)^2 / u, D_f = int (q - p)^2 / p; the names here follow f (and f*, which Table 2 pairs correctly).
-And the Jensen-Shannon row writes the divergence with a factor 1/2, but its f gives twice that: with
-f(u) = u log u - (u + 1) log((1 + u) / 2), D_f = 2 JSD (= KL(P || M) + KL(Q || M), M = (P + Q) / 2), bounded by
-2 log 2; the ``weighted_js`` entry at pi = 1/2 is JSD itself. ``gan`` is 2 JSD - log 4.
+Slips of Table 1 (also in the lecture seed 002), where the code follows f and f* (which agree with Table 2):
+
+* Pearson and Neyman chi-squared pair each generator with the other's formula: f(u) = (u - 1)^2 gives
+  D_f = int (p - q)^2 / q, and f(u) = (1 - u)^2 / u gives D_f = int (q - p)^2 / p.
+* Jensen-Shannon is written with a factor 1/2, but its f(u) = u log u - (u + 1) log((1 + u) / 2) gives
+  D_f = 2 JSD = KL(P || M) + KL(Q || M), M = (P + Q) / 2, at most 2 log 2. ``weighted_js`` at pi = 1/2 is JSD.
+* The GAN row's f has f(1) = -log 4, not 0: D_f = 2 JSD - log 4, which is -log 4 at P = Q.
 """
 
 from __future__ import annotations
@@ -67,14 +68,15 @@ def _lambertw_solve(x: Tensor) -> Tensor:
     big = torch.clamp(x, min=math.e)
     l1 = torch.log(big)
     l2 = torch.log(l1)
-    w = torch.where(x < -0.25, branch, torch.where(x < math.e, torch.log1p(torch.clamp(x, min=-0.25)),
-                                                   l1 - l2 + l2 / l1))
+    w = torch.where(
+        x < -0.25, branch, torch.where(x < math.e, torch.log1p(torch.clamp(x, min=-0.25)), l1 - l2 + l2 / l1)
+    )
     for _ in range(12):
         # Halley's step on f(w) = w e^w - x, divided through by e^w so nothing overflows for large x.
         r = w - x * torch.exp(-w)
         step = 2 * r * (w + 1) / (2 * (w + 1) ** 2 - r * (w + 2))
         w = w - torch.nan_to_num(step, nan=0.0, posinf=0.0, neginf=0.0)
-    # Within 1e-3 of the branch point the series alone is exact to double precision (Halley divides by ~0 there).
+    # Within 1e-3 of the branch point the series alone is exact in float64 (and Halley divides by ~0 there).
     w = torch.where(p < 1e-3, branch, w)
     return torch.where(x < -1 / math.e - 1e-15, torch.full_like(w, math.nan), w)
 
@@ -84,9 +86,11 @@ def _lambertw_exp_solve(y: Tensor) -> Tensor:
     y = y.double()
     tiny = y < -600  # W(x) = x - x^2 + ... = x to double precision (and exp(y) may be denormal)
     y_safe = torch.where(tiny, torch.zeros_like(y), y)
-    w = torch.where(y_safe > 1, y_safe - torch.log(torch.clamp(y_safe, min=1.0)), torch.exp(y_safe.clamp(max=1.0)))
+    w = torch.where(
+        y_safe > 1, y_safe - torch.log(torch.clamp(y_safe, min=1.0)), torch.exp(y_safe.clamp(max=1.0))
+    )
     for _ in range(30):
-        # From any start in (0, e^(1 + y)) this stays positive and converges (h(w) = w + log w - y is concave).
+        # From any start in (0, e^(1 + y)) this stays positive and converges: h(w) = w + log w - y is concave.
         w = w * (1 + y_safe - torch.log(w)) / (1 + w)
     return torch.where(tiny, torch.exp(y), w)
 
@@ -299,8 +303,8 @@ class Pearson(FDivergence):
 
 @dataclass(frozen=True)
 class Neyman(FDivergence):
-    """f(u) = (1 - u)^2 / u, D_f = int (q - p)^2 / p (Table 1 prints int (p - q)^2 / q); f*(t) = 2 - 2 sqrt(1 - t)
-    on t < 1, g_f(v) = 1 - exp(-v), so f*(g_f(v)) = 2 - 2 exp(-v / 2)."""
+    """f(u) = (1 - u)^2 / u, D_f = int (q - p)^2 / p (Table 1 prints int (p - q)^2 / q);
+    f*(t) = 2 - 2 sqrt(1 - t) on t < 1, g_f(v) = 1 - exp(-v), so f*(g_f(v)) = 2 - 2 exp(-v / 2)."""
 
     name: ClassVar[str] = "neyman"
     f_prime_at_one: ClassVar[float] = 0.0
@@ -427,7 +431,8 @@ def _log1mexp(a: Tensor) -> Tensor:
 class WeightedJensenShannon(FDivergence):
     """f(u) = pi u log u - (1 - pi + pi u) log(1 - pi + pi u) (Table 6),
     D_f = pi KL(P || M) + (1 - pi) KL(Q || M) with M = pi P + (1 - pi) Q;
-    f*(t) = (1 - pi) log((1 - pi) / (1 - pi e^(t / pi))) on t < -pi log pi, g_f(v) = -pi log pi - log(1 + e^-v).
+    f*(t) = (1 - pi) log((1 - pi) / (1 - pi e^(t / pi))) on t < -pi log pi,
+    g_f(v) = -pi log pi - log(1 + e^-v).
     At pi = 1/2 it is JSD (half the ``js`` entry).
 
     Args:
@@ -461,8 +466,8 @@ class WeightedJensenShannon(FDivergence):
         return -self.pi * math.log(self.pi) - F.softplus(-v)
 
     def conjugate_of_activation(self, v: Tensor) -> Tensor:
-        # pi exp(g_f(v) / pi) = sigmoid(v)^(1 / pi), so 1 - pi e^(t / pi) = 1 - exp(-a) with a = softplus(-v) / pi;
-        # log(1 - e^-a) = log a - a / 2 + O(a^2) once a is tiny (log a stays exact where a itself underflows).
+        # pi exp(g_f(v) / pi) = sigmoid(v)^(1/pi), so 1 - pi e^(t/pi) = 1 - exp(-a), a = softplus(-v) / pi;
+        # log(1 - e^-a) = log a - a / 2 + O(a^2) once a is tiny (log a stays exact where a underflows).
         log_a = _log_softplus_neg(v) - math.log(self.pi)
         a = torch.exp(log_a)
         tiny = log_a < math.log(1e-12)
@@ -473,7 +478,8 @@ class WeightedJensenShannon(FDivergence):
 @dataclass(frozen=True)
 class GANDivergence(FDivergence):
     """f(u) = u log u - (u + 1) log(u + 1), D_f = 2 JSD(P, Q) - log 4 (the original GAN's value);
-    f*(t) = -log(1 - exp(t)) on t < 0, g_f(v) = -log(1 + exp(-v)) = log sigmoid(v), so f*(g_f(v)) = softplus(v)."""
+    f*(t) = -log(1 - exp(t)) on t < 0, g_f(v) = -log(1 + exp(-v)) = log sigmoid(v),
+    so f*(g_f(v)) = softplus(v)."""
 
     name: ClassVar[str] = "gan"
     f_prime_at_one: ClassVar[float] = -LOG2
@@ -501,8 +507,18 @@ class GANDivergence(FDivergence):
 #: name -> the divergence with its default parameters (weighted_js: pi = 0.5).
 DIVERGENCES: dict[str, FDivergence] = {
     cls.name: cls()
-    for cls in (TotalVariation, KL, ReverseKL, Pearson, Neyman, SquaredHellinger, Jeffrey, JensenShannon,
-                WeightedJensenShannon, GANDivergence)
+    for cls in (
+        TotalVariation,
+        KL,
+        ReverseKL,
+        Pearson,
+        Neyman,
+        SquaredHellinger,
+        Jeffrey,
+        JensenShannon,
+        WeightedJensenShannon,
+        GANDivergence,
+    )
 }
 
 

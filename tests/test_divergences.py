@@ -1,4 +1,4 @@
-"""The f-GAN table (gan_lightning.divergences): f(1) = 0, Fenchel duality, g_f into dom f*, stability, Lambert W."""
+"""The f-GAN table (gan_lightning.divergences): f(1), Fenchel duality, g_f into dom f*, Lambert W."""
 
 from __future__ import annotations
 
@@ -21,8 +21,18 @@ U_GRID = torch.tensor([0.05, 0.2, 0.5, 0.9, 1.0, 1.1, 2.0, 5.0, 20.0], dtype=F64
 
 
 def test_registry_names_every_row_of_the_table() -> None:
-    assert set(DIVERGENCES) == {"total_variation", "kl", "reverse_kl", "pearson", "neyman", "squared_hellinger",
-                                "jeffrey", "js", "weighted_js", "gan"}
+    assert set(DIVERGENCES) == {
+        "total_variation",
+        "kl",
+        "reverse_kl",
+        "pearson",
+        "neyman",
+        "squared_hellinger",
+        "jeffrey",
+        "js",
+        "weighted_js",
+        "gan",
+    }
 
 
 def test_unknown_name_or_parameter_is_a_one_line_value_error() -> None:
@@ -46,8 +56,8 @@ def test_f_vanishes_at_one_and_f_prime_at_one_matches_table_2(name: str, params:
 
 @pytest.mark.parametrize(("name", "params"), CASES, ids=IDS)
 def test_fenchel_duality_on_a_grid(name: str, params: dict) -> None:
-    """f(u) = sup_t [t u - f*(t)]: the sup over a fine grid of t = g_f(v) covering dom f* matches f(u) to 1e-6,
-    and the known maximiser t = f'(u) attains it to 1e-10 (float64)."""
+    """f(u) = sup_t [t u - f*(t)]: the sup over a fine grid of t = g_f(v) covering dom f* matches f(u) to
+    1e-6, and the known maximiser t = f'(u) attains it to 1e-10 (float64)."""
     div = get_divergence(name, **params)
     v = torch.linspace(-50, 50, 400_001, dtype=F64)
     t, conj = div.activation(v), div.conjugate_of_activation(v)
@@ -100,11 +110,15 @@ def test_closed_forms_by_hand() -> None:
     assert_close(get_divergence("js").conjugate_of_activation(v)[0], torch.tensor(0.0, dtype=F64))
     # Jeffrey at t = 1: W(e^0) = W(1) = 0.5671432904097838 (the omega constant), f* = w + 1/w - 1.
     omega = 0.5671432904097838
-    assert_close(get_divergence("jeffrey").conjugate(torch.ones(1, dtype=F64)),
-                 torch.tensor([omega + 1 / omega - 1], dtype=F64))
+    assert_close(
+        get_divergence("jeffrey").conjugate(torch.ones(1, dtype=F64)),
+        torch.tensor([omega + 1 / omega - 1], dtype=F64),
+    )
     # weighted JS at pi = 1/2 is half of js: f*_w(t) = f*_js(2 t) / 2.
     t = torch.tensor([-3.0, 0.1, 0.3], dtype=F64)
-    assert_close(get_divergence("weighted_js", pi=0.5).conjugate(t), 0.5 * get_divergence("js").conjugate(2 * t))
+    assert_close(
+        get_divergence("weighted_js", pi=0.5).conjugate(t), 0.5 * get_divergence("js").conjugate(2 * t)
+    )
 
 
 def test_divergence_of_discrete_distributions_by_hand() -> None:
@@ -114,8 +128,9 @@ def test_divergence_of_discrete_distributions_by_hand() -> None:
     assert_close(get_divergence("kl").divergence(p, q), torch.tensor(kl, dtype=F64))
     assert_close(get_divergence("reverse_kl").divergence(p, q), get_divergence("kl").divergence(q, p))
     assert_close(get_divergence("total_variation").divergence(p, q), torch.tensor(0.25, dtype=F64))
-    assert_close(get_divergence("pearson").divergence(p, q), torch.tensor(0.25**2 / 0.25 + 0.25**2 / 0.75,
-                                                                          dtype=F64))
+    assert_close(
+        get_divergence("pearson").divergence(p, q), torch.tensor(0.25**2 / 0.25 + 0.25**2 / 0.75, dtype=F64)
+    )
     m = (p + q) / 2
     jsd = 0.5 * (p * (p / m).log()).sum() + 0.5 * (q * (q / m).log()).sum()
     assert_close(get_divergence("js").divergence(p, q), 2 * jsd)
@@ -135,11 +150,13 @@ def test_lower_bound_is_tight_at_the_optimal_critic() -> None:
 
 
 def test_lambertw_matches_scipy_on_the_principal_branch() -> None:
-    x = np.concatenate([
-        -1 / math.e + np.array([1e-12, 1e-9, 1e-6, 1e-3]),
-        np.linspace(-0.36, 5.0, 500),
-        np.logspace(-300, 300, 200),
-    ])
+    x = np.concatenate(
+        [
+            -1 / math.e + np.array([1e-12, 1e-9, 1e-6, 1e-3]),
+            np.linspace(-0.36, 5.0, 500),
+            np.logspace(-300, 300, 200),
+        ]
+    )
     w = lambertw(torch.tensor(x, dtype=F64))
     expected = torch.tensor(scipy.special.lambertw(x).real, dtype=F64)
     assert_close(w, expected, atol=1e-6, rtol=1e-12)
