@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fixtures import write_image_folder, write_tiny_celeba, write_tiny_idx
 
 from gan_lightning.cli import main
 
@@ -20,6 +21,17 @@ OVERLAYS = {"logger", "trainer", "cluster"}
 CONFIGS = sorted(p for p in (ROOT / "configs").rglob("*.yaml") if p.parent.name not in OVERLAYS)
 
 DATA_OVERRIDES: dict[str, Callable[[Path], list[str]]] = {}
+# Image data: tiny generated files (tests/fixtures.py) and small batches instead of downloads.
+DATA_OVERRIDES["MNISTDataModule"] = lambda tmp: ["--data.data_dir", str(write_tiny_idx(tmp / "mnist", n=128))]
+DATA_OVERRIDES["CelebADataModule"] = lambda tmp: [
+    "--data.data_dir", str(write_tiny_celeba(tmp / "celeba", n=24)), "--data.batch_size", "4",
+    "--data.num_workers", "0", "--data.download", "false",
+]
+DATA_OVERRIDES["ImageFolderDataModule"] = lambda tmp: [
+    "--data.data_dir", str(write_image_folder(tmp / "images", {"a": [(255, 0, 0)] * 4, "b": [(0, 0, 9)] * 4},
+                                              (80, 64))),
+    "--data.batch_size", "4", "--data.num_workers", "0",
+]
 
 
 def _data_class(config: Path) -> str:

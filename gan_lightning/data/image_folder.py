@@ -1,0 +1,105 @@
+"""A user's own images: any sizes and formats, resized and center-cropped to squares in [-1, 1].
+
+Without labels every image under ``data_dir`` (recursively) is used. With ``labels: true`` each subfolder of
+``data_dir`` is a class (sorted names -> 0, 1, ...), like torchvision's ImageFolder::
+
+    data_dir/cats/001.jpg, data_dir/cats/more/002.png, data_dir/dogs/003.jpeg -> classes [cats, dogs]
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Literal
+
+import torch
+from torch.utils.data import Subset
+
+from gan_lightning.data._common import (
+    IMAGE_EXTENSIONS,
+    ImageDataModule,
+    ImageFiles,
+    list_images,
+    prepare_image,
+    split_indices,
+)
+
+
+class ImageFolderDataModule(ImageDataModule):
+    """Images from a folder; batches are ``(images (B, channels, image_size, image_size), labels (B,))``.
+
+    Each image is converted to grey (channels 1) or RGB (channels 3), resized so its shorter side is
+    ``image_size`` and center-cropped to a square. Files are decoded on demand (``num_workers`` speeds it up).
+
+    Args:
+        data_dir: the folder of images (or of class subfolders when ``labels`` is true).
+        image_size: side of the square images.
+        channels: 1 (grey) or 3 (RGB).
+        labels: take class labels from the subfolders of ``data_dir``; otherwise every label is 0.
+        val_fraction: fraction of the images held out (seeded) for ``val_dataloader`` and ``sample``.
+        seed: seed of the held-out split.
+        batch_size: images per batch (one critic step).
+        num_workers: loader processes (each with one torch thread); 0 decodes in the main process.
+    """
+
+    def __init__(
+        self,
+        data_dir: str = "data/images",
+        image_size: int = 64,
+        channels: Literal[1, 3] = 3,
+        labels: bool = False,
+        val_fraction: float = 0.0,
+        seed: int = 0,
+        batch_size: int = 64,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__()
+        if channels not in (1, 3):
+            raise ValueError(f"data.channels must be 1 or 3, got {channels}")
+        if image_size < 1:
+            raise ValueError(f"data.image_size must be positive, got {image_size}")
+        if not 0.0 <= val_fraction < 1.0:
+            raise ValueError(f"data.val_fraction must be in [0, 1), got {val_fraction}")
+        self._check_loader_args(batch_size, num_workers)
+        self.data_dir, self.image_size, self.channels, self.labels = (
+            Path(data_dir),
+            image_size,
+            channels,
+            labels,
+        )
+        self.val_fraction, self.seed = val_fraction, seed
+        self.batch_size, self.num_workers = batch_size, num_workers
+        self.data_shape = (channels, image_size, image_size)
+        if not self.data_dir.is_dir():
+            raise FileNotFoundError(
+                f"data.data_dir {str(self.data_dir)!r} is not a folder: point --data.data_dir at your images"
+            )
+        # Class names are needed now: num_classes must be known before the model is set up.
+        self.classes = sorted(p.name for p in self.data_dir.iterdir() if p.is_dir()) if labels else []
+        if labels and not self.classes:
+            raise ValueError(
+                f"data.labels is true but {self.data_dir} has no subfolders (one per class); "
+                "set data.labels false or sort the images into class folders"
+            )
+        self.num_classes = len(self.classes)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        folders = [self.data_dir / c for c in self.classes] if self.labels else [self.data_dir]
+        paths, labels = [], []
+        for label, folder in enumerate(folders):
+            found = list_images(folder)
+            paths += found
+            labels += [label] * len(found)
+        if not paths:
+            raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) found under {self.data_dir}")
+        mode = "L" if self.channels == 1 else "RGB"
+        transform = partial(prepare_image, mode=mode, image_size=self.image_size)
+        dataset = ImageFiles(paths, torch.tensor(labels, dtype=torch.long), transform)
+        if self.val_fraction > 0:
+            train_idx, val_idx = split_indices(len(dataset), self.val_fraction, self.seed)
+            self.train_set, self.val_set = Subset(dataset, train_idx), Subset(dataset, val_idx)
+        else:
+            self.train_set, self.val_set = dataset, None
+        self._check_train_size()

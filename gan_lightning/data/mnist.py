@@ -1,0 +1,202 @@
+"""MNIST from its IDX files, held in memory as one tensor in [-1, 1].
+
+The files are looked for in ``data_dir`` itself (a flat folder of ``*-idx?-ubyte[.gz]`` files, e.g.
+``../shared/data/mnist`` with the 10,000 test digits) and in ``data_dir/MNIST/raw`` (torchvision's layout).
+When the requested split is missing there, torchvision's MNIST downloads all four files into
+``data_dir/MNIST/raw`` (``download=True``); if that fails, one sentence says what is missing and how to
+supply it. Nothing is downloaded into a folder that already holds the other split.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import struct
+from pathlib import Path
+from typing import Literal
+
+import torch
+from torch import Tensor
+from torch.utils.data import Subset, TensorDataset
+from torchvision.transforms.functional import resize as resize_images
+
+from gan_lightning.data._common import (
+    ImageDataModule,
+    failure_reason,
+    remove_created_folders_on_error,
+    socket_timeout,
+    split_indices,
+    to_signed_unit,
+)
+
+Split = Literal["train", "test"]
+# split -> (images file, labels file), without the optional .gz
+MNIST_FILES: dict[str, tuple[str, str]] = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+_UNSIGNED_BYTE = 0x08
+
+
+def read_idx(path: str | Path) -> Tensor:
+    """An IDX file of unsigned bytes (gzipped when its name ends in .gz) as a uint8 tensor of its shape.
+
+    Format: two zero bytes, a type byte (0x08 = unsigned byte), the number of dimensions, each dimension as a
+    big-endian uint32, then the values in row-major order.
+    """
+    path = Path(path)
+    with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] != _UNSIGNED_BYTE:
+        raise ValueError(f"{path} is not an IDX file of unsigned bytes (bad header {data[:4].hex()})")
+    ndim = data[3]
+    shape = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
+    payload = data[4 + 4 * ndim :]
+    if len(payload) != math.prod(shape):
+        raise ValueError(
+            f"{path} holds {len(payload)} values but its header promises {math.prod(shape)}: "
+            "the file is truncated or corrupt"
+        )
+    return torch.frombuffer(bytearray(payload), dtype=torch.uint8).reshape(shape)
+
+
+def find_idx(data_dir: str | Path, name: str) -> Path | None:
+    """``name`` or ``name.gz`` in ``data_dir`` or ``data_dir/MNIST/raw`` (the uncompressed file first)."""
+    data_dir = Path(data_dir)
+    for folder in (data_dir, data_dir / "MNIST" / "raw"):
+        for candidate in (folder / name, folder / f"{name}.gz"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def load_mnist(data_dir: str | Path, split: Split) -> tuple[Tensor, Tensor] | None:
+    """(images uint8 (N, 1, 28, 28), labels long (N,)) of a split, or None when its files are not there."""
+    paths = [find_idx(data_dir, name) for name in MNIST_FILES[split]]
+    if None in paths:
+        return None
+    images, labels = read_idx(paths[0]), read_idx(paths[1])
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise ValueError(
+            f"{paths[0]} ({tuple(images.shape)}) and {paths[1]} ({tuple(labels.shape)}) do not hold "
+            "N images and N labels"
+        )
+    return images.unsqueeze(1), labels.long()
+
+
+def mnist_files_missing(data_dir: str | Path, split: Split) -> bool:
+    """Whether either file of a split is missing from ``data_dir`` (both layouts)."""
+    return any(find_idx(data_dir, name) is None for name in MNIST_FILES[split])
+
+
+def download_mnist(data_dir: str | Path, split: Split) -> None:
+    """torchvision's MNIST download into ``data_dir/MNIST/raw`` (all four files), each socket wait bounded.
+
+    Folders the download created are removed again when it fails, so a failed attempt leaves nothing behind.
+    """
+    from torchvision.datasets import MNIST
+
+    root = Path(data_dir)
+    with remove_created_folders_on_error(root, root / "MNIST", root / "MNIST" / "raw"), socket_timeout():
+        MNIST(str(root), train=split == "train", download=True)
+
+
+class MNISTDataModule(ImageDataModule):
+    """MNIST digits in [-1, 1] with their labels; batches are ``(images (B, 1, H, W), labels (B,))``.
+
+    The whole split is read once into memory (60,000 or 10,000 images), so loading never limits training.
+
+    Args:
+        data_dir: folder holding the IDX files (flat, or torchvision's ``MNIST/raw`` inside it); downloads go
+            there.
+        split: ``train`` (60,000 digits) or ``test`` (10,000 digits, e.g. ``../shared/data/mnist``).
+        download: download the files with torchvision when they are missing.
+        resize: side length to resize the 28x28 digits to (e.g. 32), or None to keep 28.
+        val_fraction: fraction of the split held out (seeded) for ``val_dataloader`` and ``sample``; 0 trains
+            on all of it and leaves no validation set.
+        seed: seed of the held-out split.
+        batch_size: images per batch (one critic step).
+        num_workers: loader processes; 0 loads in the main process (fastest for in-memory data).
+    """
+
+    def __init__(
+        self,
+        data_dir: str = "data/mnist",
+        split: Split = "train",
+        download: bool = True,
+        resize: int | None = None,
+        val_fraction: float = 0.0,
+        seed: int = 0,
+        batch_size: int = 64,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__()
+        if split not in MNIST_FILES:
+            raise ValueError(f"data.split must be 'train' or 'test', got {split!r}")
+        if resize is not None and resize < 1:
+            raise ValueError(f"data.resize must be a positive side length or null, got {resize}")
+        if not 0.0 <= val_fraction < 1.0:
+            raise ValueError(f"data.val_fraction must be in [0, 1), got {val_fraction}")
+        self._check_loader_args(batch_size, num_workers)
+        self.data_dir, self.split, self.download, self.resize = Path(data_dir), split, download, resize
+        self.val_fraction, self.seed = val_fraction, seed
+        self.batch_size, self.num_workers = batch_size, num_workers
+        side = resize or 28
+        self.data_shape = (1, side, side)
+        self.num_classes = 10
+        self._download_attempted = False
+        self._download_error: str | None = None
+
+    def _other_split(self) -> Split:
+        return "test" if self.split == "train" else "train"
+
+    def prepare_data(self) -> None:
+        # A folder holding the other split is the user's own (e.g. ../shared/data/mnist): no download into it.
+        if (
+            self.download
+            and mnist_files_missing(self.data_dir, self.split)
+            and mnist_files_missing(self.data_dir, self._other_split())
+        ):
+            self._download_attempted = True
+            try:
+                download_mnist(self.data_dir, self.split)
+            except (OSError, RuntimeError) as error:  # URLError and PermissionError are OSErrors
+                self._download_error = failure_reason(error)
+
+    def _missing_message(self) -> str:
+        images, labels = MNIST_FILES[self.split]
+        message = (
+            f"MNIST {self.split} split not found: no {images}[.gz] and {labels}[.gz] in {self.data_dir} "
+            f"or {self.data_dir / 'MNIST' / 'raw'}"
+        )
+        supply = "put the IDX files there or point --data.data_dir at a folder that holds them"
+        other = self._other_split()
+        if not mnist_files_missing(self.data_dir, other):
+            return (
+                f"{message}; that folder holds the {other} split: add --data.split {other} to train on it, "
+                f"or point --data.data_dir at a folder with the {self.split} files (nothing is downloaded "
+                "into a folder that already holds MNIST files)"
+            )
+        if not self.download:
+            return f"{message}, and data.download is false; {supply}"
+        return f"{message}, and the download failed ({self._download_error or 'no files arrived'}); {supply}"
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        if self.download and not self._download_attempted:  # setup() called without prepare_data()
+            self.prepare_data()
+        loaded = load_mnist(self.data_dir, self.split)
+        if loaded is None:
+            raise FileNotFoundError(self._missing_message())
+        images = to_signed_unit(loaded[0])
+        if self.resize is not None and self.resize != 28:
+            # Antialiased bilinear weights are non-negative and sum to one, so values stay in [-1, 1].
+            images = resize_images(images, [self.resize, self.resize], antialias=True).clamp_(-1.0, 1.0)
+        dataset = TensorDataset(images, loaded[1])
+        if self.val_fraction > 0:
+            train_idx, val_idx = split_indices(len(dataset), self.val_fraction, self.seed)
+            self.train_set, self.val_set = Subset(dataset, train_idx), Subset(dataset, val_idx)
+        else:
+            self.train_set, self.val_set = dataset, None
+        self._check_train_size()
