@@ -6,8 +6,11 @@ from pathlib import Path
 
 import lightning as L
 import torch
+import yaml
 from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.cli import SaveConfigCallback
 from torch import Tensor
+from torchvision.io import ImageReadMode, read_image
 from torchvision.utils import make_grid, save_image
 
 
@@ -16,6 +19,9 @@ def run_dir(trainer: L.Trainer) -> Path:
     for logger in trainer.loggers:
         if getattr(logger, "log_dir", None):
             return Path(logger.log_dir)
+        # W&B has no log_dir: its checkpoints go to save_dir/project/run id, and so do the samples.
+        if getattr(logger, "save_dir", None) and getattr(logger, "version", None):
+            return Path(logger.save_dir) / str(logger.name) / str(logger.version)
     return Path(trainer.default_root_dir)
 
 
@@ -24,7 +30,9 @@ def log_image(trainer: L.Trainer, key: str, path: Path, image: Tensor | None = N
     for logger in trainer.loggers:
         if hasattr(logger, "log_image"):  # WandbLogger
             logger.log_image(key=key, images=[str(path)], step=trainer.global_step)
-        elif image is not None and hasattr(getattr(logger, "experiment", None), "add_image"):
+        elif hasattr(getattr(logger, "experiment", None), "add_image"):  # TensorBoard
+            if image is None:  # a 2D scatter plot: read back its PNG
+                image = read_image(str(path), ImageReadMode.RGB)
             logger.experiment.add_image(key, image, trainer.global_step)
 
 
@@ -134,3 +142,13 @@ class RunSummary(Callback):
             fig.savefig(folder / "losses.png", dpi=100)
             plt.close(fig)
         print(f"Run folder: {folder}  (samples/final.png, losses.png)")
+
+
+class SaveConfigToLoggers(SaveConfigCallback):
+    """LightningCLI's ``config.yaml`` in the run folder, and the same config sent to every logger (the W&B
+    run's config, TensorBoard's hparams, the CSV logger's hparams.yaml)."""
+
+    def save_config(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        config = yaml.safe_load(self.parser.dump(self.config, skip_none=False))  # plain types only
+        for logger in trainer.loggers:
+            logger.log_hyperparams(config)

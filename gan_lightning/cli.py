@@ -18,11 +18,16 @@ from lightning.pytorch.cli import LightningCLI
 import gan_lightning.data  # noqa: F401 - registers the data modules for short class names
 import gan_lightning.networks  # noqa: F401
 import gan_lightning.variants  # noqa: F401
-from gan_lightning.callbacks import RunSummary, SampleGrid
+from gan_lightning.callbacks import RunSummary, SampleGrid, SaveConfigToLoggers
+from gan_lightning.evaluation import Evaluation
 from gan_lightning.module import GANModule
 
 # Subcommands that are not Lightning's: name -> "module:function" taking the remaining arguments.
 COMMANDS: dict[str, str] = {}
+COMMANDS["evaluate"] = "gan_lightning.evaluation:evaluate_command"
+COMMANDS["sample"] = "gan_lightning.evaluation:sample_command"
+COMMANDS["train-evaluator"] = "gan_lightning.evaluation:train_evaluator_command"
+COMMANDS["real-floor"] = "gan_lightning.evaluation:real_floor_command"
 
 TRAINER_DEFAULTS = {
     "default_root_dir": "runs",
@@ -40,6 +45,7 @@ class GANCLI(LightningCLI):
             subclass_mode_model=True,
             subclass_mode_data=True,
             trainer_defaults=TRAINER_DEFAULTS,
+            save_config_callback=SaveConfigToLoggers,
             save_config_kwargs={"overwrite": True},
             auto_configure_optimizers=False,
             args=args,
@@ -49,6 +55,7 @@ class GANCLI(LightningCLI):
     def add_arguments_to_parser(self, parser) -> None:  # noqa: ANN001
         parser.add_lightning_class_args(SampleGrid, "sample_grid")
         parser.add_lightning_class_args(RunSummary, "run_summary")
+        parser.add_lightning_class_args(Evaluation, "evaluation")
 
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config

@@ -1,0 +1,133 @@
+"""The Evaluation callback: what it logs, that real statistics are extracted once, what checkpoints hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+from fixtures import write_tiny_idx
+from torch import Tensor, nn
+from torch.testing import assert_close
+
+from gan_lightning.data import MNISTDataModule, ToyDataModule
+from gan_lightning.evaluation import Evaluation, Evaluator, generated_batches, real_vs_real
+from gan_lightning.metrics import ImageMetrics, mode_coverage
+from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from gan_lightning.variants import NSGAN
+
+
+def trainer(tmp_path: Path, callbacks: list, **kwargs) -> L.Trainer:  # noqa: ANN001
+    defaults = dict(
+        logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        max_epochs=1, accelerator="cpu", devices=1, default_root_dir=tmp_path,
+    )  # fmt: skip
+    return L.Trainer(callbacks=callbacks, **{**defaults, **kwargs})
+
+
+class PixelProjection(nn.Module):
+    """A fixed random linear map of 28x28 images to 8 features (a tiny stand-in for LeNet)."""
+
+    num_features = 8
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("weight", torch.randn(784, 8, generator=torch.Generator().manual_seed(0)) / 28)
+
+    def forward(self, images: Tensor) -> Tensor:
+        return images.flatten(1) @ self.weight
+
+
+def test_toy_evaluation_logs_the_mode_coverage_of_the_seeded_points(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    module = NSGAN(MLPGenerator(hidden_dim=16, depth=2), MLPDiscriminator(hidden_dim=16, depth=2))
+    data = ToyDataModule("ring", num_samples=128, batch_size=32)
+    trainer(tmp_path, [Evaluation()]).fit(module, data)
+    logged = {k: float(v) for k, v in trainer_metrics(module).items() if k.startswith("eval/")}
+    z = torch.randn(2500, 2, generator=torch.Generator().manual_seed(0))  # the evaluator's latents (seed 0)
+    expected = mode_coverage(module.generate(2500, z=z), data.mode_centers, data.mode_std)
+    assert logged.keys() == {"eval/modes", "eval/high_quality", "eval/reverse_kl"}
+    assert_close(logged["eval/modes"], expected["modes"])
+    assert_close(logged["eval/high_quality"], expected["high_quality"])
+    assert_close(logged["eval/reverse_kl"], expected["reverse_kl"], equal_nan=True)
+
+
+def trainer_metrics(module: L.LightningModule) -> dict[str, Tensor]:
+    return dict(module.trainer.callback_metrics)
+
+
+def tiny_mnist(tmp_path: Path) -> MNISTDataModule:
+    return MNISTDataModule(str(write_tiny_idx(tmp_path / "mnist", n=96)), download=False, batch_size=32)
+
+
+def tiny_dcgan() -> NSGAN:
+    torch.manual_seed(0)
+    return NSGAN(DCGANGenerator(latent_dim=8, width=8), DCGANDiscriminator(width=8))
+
+
+def test_image_evaluation_extracts_the_real_set_once_and_keeps_the_extractor_out_of_checkpoints(
+    tmp_path: Path,
+) -> None:
+    module, data = tiny_dcgan(), tiny_mnist(tmp_path)
+    evaluation = Evaluation(image_metrics=["fid", "kid", "pr"], num_generated=40, num_real=60, batch_size=20)
+    fit = trainer(tmp_path, [evaluation], max_epochs=2, enable_checkpointing=True)
+    fit.fit(module, data)
+    logged = trainer_metrics(module)
+    assert {"eval/fid", "eval/kid_mean", "eval/kid_std", "eval/precision", "eval/recall"} <= logged.keys()
+    metrics = evaluation.evaluator.metrics
+    assert evaluation.evaluator.extractor_name == "lenet"  # auto: one-channel images
+    assert metrics.metrics["fid"].real_features_num_samples == 60  # two evaluations, one real pass
+    assert metrics.metrics["fid"].fake_features_num_samples == 0  # generated statistics reset after each
+    # The same weights give the same numbers (seeded latents, seeded KID subsets).
+    again = evaluation.evaluator.evaluate(module, data)
+    assert_close(again["fid"], float(logged["eval/fid"]))
+    assert_close(again["kid_mean"], float(logged["eval/kid_mean"]))
+
+    checkpoint_path = next((tmp_path / "checkpoints").glob("*.ckpt"))
+    checkpoint = torch.load(checkpoint_path, weights_only=False)
+    assert all(k.startswith(("generator.", "discriminator.", "fixed_z")) for k in checkpoint["state_dict"])
+    states = checkpoint.get("callbacks", {}).values()  # ModelCheckpoint keeps one scalar tensor
+    assert sum(v.numel() for state in states for v in state.values() if isinstance(v, Tensor)) <= 1
+    model_bytes = sum(t.numel() * t.element_size() for t in module.state_dict().values())
+    # Parameters, Adam's two moments and metadata; LeNet's weights alone would add 0.7 MB.
+    assert checkpoint_path.stat().st_size < 3 * model_bytes + 50_000
+    assert not any(p is metrics.feature_extractor for p in module.modules())
+
+
+def test_evaluator_accepts_any_extractor_module_and_rejects_bad_settings(tmp_path: Path) -> None:
+    module, data = tiny_dcgan(), tiny_mnist(tmp_path)
+    data.setup("fit")
+    evaluator = Evaluator(
+        ["fid"], num_generated=30, num_real=30, feature_extractor=PixelProjection(), batch_size=16
+    )
+    first = evaluator.evaluate(module, data)
+    assert evaluator.extractor_name == "PixelProjection" and first["fid"] > 0
+    assert_close(evaluator.evaluate(module, data), first)
+    with pytest.raises(ValueError, match="evaluation.image_metrics"):
+        Evaluator(["fid", "lpips"])
+    with pytest.raises(ValueError, match="evaluation.feature_extractor"):
+        Evaluator(feature_extractor="vgg")
+    with pytest.raises(ValueError, match="evaluation.every_n_epochs"):
+        Evaluation(every_n_epochs=-1)
+
+
+def test_generated_batches_split_the_same_latents_over_ranks() -> None:
+    module = NSGAN(MLPGenerator(hidden_dim=8, depth=1), MLPDiscriminator(hidden_dim=8, depth=1))
+    alone = torch.cat(list(generated_batches(module, 10, 4, seed=3)))
+    ranks = [torch.cat(list(generated_batches(module, 10, 4, seed=3, rank=r, world=2))) for r in (0, 1)]
+    # Rank r holds rows r::2 of every batch of 4: batches (0..3), (4..7), (8, 9).
+    assert_close(ranks[0], alone[[0, 2, 4, 6, 8]])
+    assert_close(ranks[1], alone[[1, 3, 5, 7, 9]])
+
+
+def test_real_vs_real_splits_at_random_not_first_half_against_second() -> None:
+    # Like MNIST's test set (its first 5,000 digits are cleaner than the last 5,000): two different halves.
+    noise = torch.rand(80, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    images = torch.cat([noise[:40] - 1, noise[40:]])
+    ordered = ImageMetrics(PixelProjection(), ["fid"])
+    ordered.update(images[:40], real=True)
+    ordered.update(images[40:], real=False)
+    between_halves = ordered.compute()["fid"]
+    random_halves = real_vs_real(images, PixelProjection(), ["fid"], seed=0)["fid"]
+    assert between_halves > 1.0 and 0 <= random_halves < between_halves / 10
