@@ -267,7 +267,8 @@ class Evaluation(Callback):
         results = self.evaluator.evaluate(pl_module, getattr(trainer, "datamodule", None))
         if results:
             values = {f"eval/{k}": torch.tensor(v, dtype=torch.float32) for k, v in results.items()}
-            pl_module.log_dict(values, on_step=False, on_epoch=True, batch_size=1)
+            # Equal on every rank already (torchmetrics synced them); sync_dist spares Lightning's warning.
+            pl_module.log_dict(values, on_step=False, on_epoch=True, batch_size=1, sync_dist=True)
 
 
 # ------------------------------------------------------------------------------------------ loading runs

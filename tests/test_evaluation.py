@@ -131,3 +131,48 @@ def test_real_vs_real_splits_at_random_not_first_half_against_second() -> None:
     between_halves = ordered.compute()["fid"]
     random_halves = real_vs_real(images, PixelProjection(), ["fid"], seed=0)["fid"]
     assert between_halves > 1.0 and 0 <= random_halves < between_halves / 10
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _evaluate_both(data_dir: Path) -> dict[str, float]:
+    """Mode coverage of a toy GAN and FID / precision-recall of a tiny DCGAN (same seeds in every process)."""
+    torch.manual_seed(0)
+    toy = NSGAN(MLPGenerator(hidden_dim=16, depth=2), MLPDiscriminator(hidden_dim=16, depth=2))
+    toy_data = ToyDataModule("ring", num_samples=64, batch_size=32)
+    results = {f"toy_{k}": v for k, v in Evaluator(num_generated=101).evaluate(toy, toy_data).items()}
+    images = MNISTDataModule(str(data_dir), download=False, batch_size=32)
+    images.setup("fit")
+    evaluator = Evaluator(
+        ["fid", "pr"], num_generated=45, num_real=50, feature_extractor=PixelProjection(), batch_size=10
+    )
+    return {**results, **evaluator.evaluate(tiny_dcgan(), images)}
+
+
+def _ddp_worker(rank: int, world: int, port: int, data_dir: Path, out: Path) -> None:
+    torch.distributed.init_process_group(
+        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world
+    )
+    try:
+        torch.save(_evaluate_both(data_dir), out / f"rank{rank}.pt")
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_ddp_ranks_share_the_work_and_agree_with_one_process(tmp_path: Path) -> None:
+    data_dir = write_tiny_idx(tmp_path / "mnist", n=96)
+    torch.multiprocessing.spawn(_ddp_worker, args=(2, _free_port(), data_dir, tmp_path), nprocs=2)
+    alone = _evaluate_both(data_dir)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1)]
+    assert ranks[0].keys() == ranks[1].keys() == alone.keys()
+    for key, value in alone.items():
+        assert_close(ranks[1][key], ranks[0][key], equal_nan=True)  # every rank logs the same, synced values
+        # The ranks together saw exactly the samples of one process.
+        assert_close(ranks[0][key], value, rtol=1e-5, atol=1e-6, equal_nan=True)
