@@ -209,6 +209,24 @@ def test_missing_inception_weights_give_one_clear_sentence(monkeypatch, tmp_path
         build_feature_extractor("vgg")
 
 
+def test_inception_wrapper_maps_grey_minus_one_one_images_to_uint8_rgb(monkeypatch) -> None:  # noqa: ANN001
+    import torch_fidelity.feature_extractor_inceptionv3 as fidelity
+
+    # Random weights stand in for the downloaded ones: what is checked is the input the network receives.
+    monkeypatch.setattr(fidelity, "load_state_dict_from_url", lambda *args, **kwargs: None)
+    monkeypatch.setattr(fidelity.FeatureExtractorInceptionV3, "load_state_dict", lambda self, state: None)
+    extractor = build_feature_extractor("inception")
+    seen = []
+    monkeypatch.setattr(
+        extractor.inception, "forward", lambda x: seen.append(x) or (x[:, :1, 0, 0], x[:, 0, 0])
+    )
+    grey = torch.tensor([-1.0, 0.0, 1.0]).view(3, 1, 1, 1).expand(3, 1, 28, 28)
+    extractor(grey)
+    assert seen[0].dtype == torch.uint8 and seen[0].shape == (3, 3, 28, 28)
+    assert seen[0][:, :, 5, 7].tolist() == [[0, 0, 0], [128, 128, 128], [255, 255, 255]]
+    assert extractor.num_features == 2048 and not any(p.requires_grad for p in extractor.parameters())
+
+
 # ------------------------------------------------------------------------------------------ LeNet
 def test_lenet_reads_minus_one_one_zero_one_uint8_and_rgb_alike() -> None:
     torch.manual_seed(0)

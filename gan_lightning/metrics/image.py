@@ -42,7 +42,8 @@ def to_uint8(images: Tensor, value_range: tuple[float, float] = (-1.0, 1.0)) -> 
 class InceptionV3Features(nn.Module):
     """torch-fidelity's FID InceptionV3: 2048 pool features and 1008 logits of images in [-1, 1].
 
-    Grey images are repeated to three channels; images are mapped to uint8 and resized to 299x299 inside.
+    Grey images are repeated to three channels; images are mapped to uint8 and resized to 299x299 inside
+    (bilinear, like TensorFlow 1's FID code).
 
     Args:
         weights: a local copy of ``weights-inception-2015-12-05-6726825d.pth``; ``None`` uses torch's hub
@@ -54,15 +55,15 @@ class InceptionV3Features(nn.Module):
 
     def __init__(self, weights: str | None = None) -> None:
         super().__init__()
-        from torchmetrics.image.fid import NoTrainInceptionV3
+        from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
         if weights is not None and not Path(weights).is_file():
             raise FileNotFoundError(f"InceptionV3 weights file {weights} does not exist")
         try:
-            self.inception = NoTrainInceptionV3(
-                name="inception-v3-compat", features_list=["2048", "logits_unbiased"],
-                feature_extractor_weights_path=weights,
-            )  # fmt: skip
+            # torch-fidelity's network (torchmetrics wraps it) with its TF1-compatible resize: reference FID.
+            self.inception = FeatureExtractorInceptionV3(
+                "inception-v3-compat", ["2048", "logits_unbiased"], feature_extractor_weights_path=weights
+            )
         except OSError as error:  # urllib's URLError when offline
             raise RuntimeError(
                 f"InceptionV3 weights are not in {inception_cache_path()} and could not be downloaded "
