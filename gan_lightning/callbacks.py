@@ -13,6 +13,8 @@ from torch import Tensor
 from torchvision.io import ImageReadMode, read_image
 from torchvision.utils import make_grid, save_image
 
+from gan_lightning.callbacks_ema import GeneratorEMA  # noqa: F401 - re-exported for configs
+
 
 def run_dir(trainer: L.Trainer) -> Path:
     """The folder of this run: the first logger's folder, else the Trainer's root folder."""
@@ -54,7 +56,13 @@ def scatter_2d(module: L.LightningModule, real: Tensor, fake: Tensor, path: Path
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")
     with torch.no_grad():
         grid = torch.stack([gx.flatten(), gy.flatten()], 1).to(module.device)
-        scores = module.discriminator(grid).reshape(gx.shape).float().cpu() if not module.num_classes else None
+        # In chunks: a critic that compares samples within a batch (minibatch discrimination) grows as batch^2.
+        scores = (
+            torch.cat([module.discriminator(chunk).reshape(-1) for chunk in grid.split(1024)]).reshape(gx.shape)
+            if not module.num_classes
+            else None
+        )
+        scores = scores.float().cpu() if scores is not None else None
     fig, ax = plt.subplots(figsize=(5, 5))
     if scores is not None:
         contour = ax.contourf(gx, gy, scores, levels=20, cmap="coolwarm", alpha=0.5)

@@ -17,12 +17,15 @@ Schedule (the contract the tests pin):
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import lightning as L
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
+
+from gan_lightning.techniques import Technique
 
 
 class GANModule(L.LightningModule):
@@ -41,6 +44,8 @@ class GANModule(L.LightningModule):
             the end of every epoch (``"epoch"``).
         n_critic: critic steps per generator step (one critic step per batch).
         num_samples: size of the fixed latent batch used for sample grids.
+        techniques: options that edit the variant's loss terms, e.g. feature matching or historical averaging
+            (see ``gan_lightning.techniques``); applied in order after the variant's own losses.
     """
 
     # Paper defaults, overridden by each variant: (optimiser class, keyword arguments).
@@ -60,6 +65,7 @@ class GANModule(L.LightningModule):
         scheduler_interval: str = "epoch",
         n_critic: int = 1,
         num_samples: int = 64,
+        techniques: list[Technique] | None = None,
     ) -> None:
         super().__init__()
         if n_critic < 1:
@@ -81,6 +87,9 @@ class GANModule(L.LightningModule):
         seeded = torch.Generator().manual_seed(0)
         self.register_buffer("fixed_z", torch.randn(num_samples, generator.latent_dim, generator=seeded))
         self.register_buffer("fixed_labels", self._fixed_labels(num_samples), persistent=False)
+        self.techniques = nn.ModuleList(techniques or [])
+        for technique in self.techniques:
+            technique.attach(self)
 
     # ------------------------------------------------------------------ networks as the losses see them
     @property
@@ -197,6 +206,8 @@ class GANModule(L.LightningModule):
             fake = self(self.sample_latent(n), labels)
         with self.toggled_optimizer(d_opt):
             terms = self.discriminator_loss(real, fake, labels)
+            for technique in self.techniques:
+                terms = technique.discriminator_terms(self, real, fake, labels, terms)
             self._step("d", d_opt, terms)
         self.after_discriminator_step()
         self.critic_steps += 1
@@ -208,6 +219,8 @@ class GANModule(L.LightningModule):
         with self.toggled_optimizer(g_opt):
             fake = self(self.sample_latent(n), labels)
             terms = self.generator_loss(real, fake, labels)
+            for technique in self.techniques:
+                terms = technique.generator_terms(self, real, fake, labels, terms)
             self._step("g", g_opt, terms)
         self.generator_steps += 1
         self._log_terms("g", terms)
@@ -223,6 +236,11 @@ class GANModule(L.LightningModule):
         checkpoint["gan_steps"] = {"critic": self.critic_steps, "generator": self.generator_steps}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # A checkpoint written with an EMA callback holds `ema_generator.*`: give it a home before the weights load.
+        if getattr(self, "ema_generator", None) is None and any(
+            k.startswith("ema_generator.") for k in checkpoint.get("state_dict", {})
+        ):
+            self.ema_generator = copy.deepcopy(self.generator).requires_grad_(False)
         steps = checkpoint.get("gan_steps", {})
         self.critic_steps = steps.get("critic", 0)
         self.generator_steps = steps.get("generator", 0)

@@ -33,3 +33,41 @@ def input_gradient_norm(critic: Critic, x: Tensor) -> Tensor:
 def gradient_penalty(critic: Critic, real: Tensor, fake: Tensor, eps: Tensor | None = None) -> Tensor:
     """E[(||grad D(x_hat)|| - 1)^2] on random interpolates (Gulrajani et al., 2017, eq. 3), without lambda."""
     return (input_gradient_norm(critic, interpolate(real, fake.detach(), eps)) - 1).pow(2).mean()
+
+
+def one_sided_gradient_penalty(
+    critic: Critic, real: Tensor, fake: Tensor, eps: Tensor | None = None, squared: bool = False
+) -> Tensor:
+    """E[max(0, ||grad D(x_hat)|| - 1)] on random interpolates, or with ``squared`` E[max(0, ||grad|| - 1)^2].
+
+    Only slopes above 1 are penalised, which is all the Lipschitz constraint asks for: Gulrajani et al. (2017,
+    section 4) discuss this one-sided form; Petzka et al. (2018, "On the regularization of Wasserstein GANs",
+    arXiv:1709.08894) argue for the squared one-sided penalty (WGAN-LP). Without lambda.
+    """
+    excess = (input_gradient_norm(critic, interpolate(real, fake.detach(), eps)) - 1).clamp(min=0)
+    return (excess.pow(2) if squared else excess).mean()
+
+
+def perturb(real: Tensor, scale: float = 0.5, noise: Tensor | None = None) -> Tensor:
+    """x + scale * std(x) * u with u ~ U[0, 1] per element and std over the whole batch (DRAGAN's code)."""
+    if noise is None:
+        noise = torch.rand_like(real)
+    return real + scale * real.std() * noise
+
+
+def dragan_penalty(
+    critic: Critic, real: Tensor, scale: float = 0.5, noise: Tensor | None = None, eps: Tensor | None = None
+) -> Tensor:
+    """E[(||grad D(x + alpha (x_p - x))|| - 1)^2] around perturbed real data x_p = :func:`perturb` (x).
+
+    DRAGAN (Kodali et al., 2017, arXiv:1705.07215) penalises sharp gradients only in a neighbourhood of the
+    data, where mode collapse creates them; alpha ~ U[0, 1] per sample as in the authors' code. Without lambda.
+    """
+    real = real.detach()
+    around = interpolate(perturb(real, scale, noise), real, eps)  # x + alpha (x_p - x)
+    return (input_gradient_norm(critic, around) - 1).pow(2).mean()
+
+
+def has_batch_norm(network: torch.nn.Module) -> bool:
+    """Whether a network normalises over the batch: that couples samples and breaks per-sample penalties."""
+    return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in network.modules())

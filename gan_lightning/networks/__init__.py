@@ -1,6 +1,21 @@
 """Plain ``nn.Module`` generators and discriminators; they know nothing of losses."""
 
+from gan_lightning.networks.conditional import (
+    ConditionalDCGANDiscriminator,
+    ConditionalDCGANGenerator,
+    ConditionalMLPDiscriminator,
+    ConditionalMLPGenerator,
+)
 from gan_lightning.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_lightning.networks.mlp import MLPDiscriminator, MLPGenerator
 
-__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator"]
+__all__ = [
+    "ConditionalDCGANDiscriminator",
+    "ConditionalDCGANGenerator",
+    "ConditionalMLPDiscriminator",
+    "ConditionalMLPGenerator",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "MLPDiscriminator",
+    "MLPGenerator",
+]

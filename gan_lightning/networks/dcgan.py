@@ -12,6 +12,8 @@ from typing import Literal
 
 from torch import Tensor, nn
 
+from gan_lightning.networks.spectral import apply_spectral_norm
+
 Norm = Literal["batch", "layer", "instance", "none"]
 
 
@@ -89,9 +91,18 @@ class DCGANDiscriminator(nn.Module):
         norm: normalisation after every convolution but the first. ``batch`` is DCGAN's; WGAN-GP's gradient
             penalty is per sample and so forbids batch norm in the critic: use ``layer`` (the paper's choice)
             or ``none`` there.
+        spectral_norm: divide every weight by its largest singular value (SN-GAN, Miyato et al., 2018),
+            usually with ``norm: none``.
     """
 
-    def __init__(self, image_size: int = 28, channels: int = 1, width: int = 64, norm: Norm = "batch") -> None:
+    def __init__(
+        self,
+        image_size: int = 28,
+        channels: int = 1,
+        width: int = 64,
+        norm: Norm = "batch",
+        spectral_norm: bool = False,
+    ) -> None:
         super().__init__()
         start, doublings = _start_size(image_size)
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
@@ -101,7 +112,10 @@ class DCGANDiscriminator(nn.Module):
             c *= 2
         self.body = nn.Sequential(*layers)
         self.head = nn.Conv2d(c, 1, start, 1, 0)
+        self.feature_dim = c * start * start  # size of features(x)
         self.apply(dcgan_init)
+        if spectral_norm:
+            apply_spectral_norm(self)
 
     def features(self, x: Tensor) -> Tensor:
         """Flattened activations before the last layer (for feature matching and minibatch discrimination)."""

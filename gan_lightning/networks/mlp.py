@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from gan_lightning.networks.spectral import apply_spectral_norm
+
 
 def _mlp(in_dim: int, hidden_dim: int, depth: int, out_dim: int, activation: type[nn.Module]) -> nn.Sequential:
     layers: list[nn.Module] = []
@@ -27,11 +29,23 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """x -> one raw score per sample through ``depth`` ReLU layers (no sigmoid: losses take logits)."""
+    """x -> one raw score per sample through ``depth`` ReLU layers (no sigmoid: losses take logits).
 
-    def __init__(self, in_dim: int = 2, hidden_dim: int = 512, depth: int = 3) -> None:
+    Args:
+        in_dim: size of x.
+        hidden_dim: units of each hidden layer.
+        depth: number of hidden layers.
+        spectral_norm: divide every weight by its largest singular value (SN-GAN, Miyato et al., 2018).
+    """
+
+    def __init__(
+        self, in_dim: int = 2, hidden_dim: int = 512, depth: int = 3, spectral_norm: bool = False
+    ) -> None:
         super().__init__()
         self.net = _mlp(in_dim, hidden_dim, depth, 1, nn.ReLU)
+        self.feature_dim = hidden_dim if depth else in_dim  # size of features(x)
+        if spectral_norm:
+            apply_spectral_norm(self)
 
     def features(self, x: Tensor) -> Tensor:
         """Activations of the last hidden layer (for feature matching)."""

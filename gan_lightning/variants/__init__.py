@@ -1,7 +1,23 @@
 """GAN variants: each a GANModule subclass holding its two losses."""
 
+from gan_lightning.variants.dragan import DRAGAN
+from gan_lightning.variants.hinge import HingeGAN
 from gan_lightning.variants.lsgan import LSGAN
+from gan_lightning.variants.maximum_likelihood import MaximumLikelihoodGAN
+from gan_lightning.variants.minimax import MinimaxGAN
 from gan_lightning.variants.nsgan import NSGAN
+from gan_lightning.variants.wgan import WGAN
 from gan_lightning.variants.wgan_gp import WGANGP
+from gan_lightning.variants.wgan_one_sided import WGANOneSided
 
-__all__ = ["LSGAN", "NSGAN", "WGANGP"]
+__all__ = [
+    "DRAGAN",
+    "HingeGAN",
+    "LSGAN",
+    "MaximumLikelihoodGAN",
+    "MinimaxGAN",
+    "NSGAN",
+    "WGAN",
+    "WGANGP",
+    "WGANOneSided",
+]
