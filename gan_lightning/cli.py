@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
+from argparse import ArgumentError
 from pathlib import Path
 
 import lightning as L
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.cli import LightningCLI
+from yaml import YAMLError, safe_load
 
 import gan_lightning.data  # noqa: F401 - registers the data modules for short class names
 import gan_lightning.networks  # noqa: F401
 import gan_lightning.variants  # noqa: F401
 from gan_lightning.callbacks import RunSummary, SampleGrid, SaveConfigToLoggers
+from gan_lightning.checkpoints import load_checkpoint
 from gan_lightning.evaluation import Evaluation
 from gan_lightning.module import GANModule
 
@@ -28,6 +32,12 @@ COMMANDS["evaluate"] = "gan_lightning.evaluation:evaluate_command"
 COMMANDS["sample"] = "gan_lightning.evaluation:sample_command"
 COMMANDS["train-evaluator"] = "gan_lightning.evaluation:train_evaluator_command"
 COMMANDS["real-floor"] = "gan_lightning.evaluation:real_floor_command"
+
+# Parse errors raise (main() prints them in one line) instead of printing the whole usage.
+PARSER_KWARGS = {
+    "exit_on_error": False,
+    **{name: {"exit_on_error": False} for name in LightningCLI.subcommands()},
+}
 
 TRAINER_DEFAULTS = {
     "default_root_dir": "runs",
@@ -48,9 +58,18 @@ class GANCLI(LightningCLI):
             save_config_callback=SaveConfigToLoggers,
             save_config_kwargs={"overwrite": True},
             auto_configure_optimizers=False,
+            parser_kwargs=PARSER_KWARGS,
             args=args,
             run=run,
         )
+
+    def _parse_ckpt_path(self) -> None:
+        # LightningCLI reads --ckpt_path while parsing: a missing, damaged or foreign file fails in one line.
+        subcommand = self.config.get("subcommand")
+        path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if path and path not in ("last", "best", "hpc", "registry") and "://" not in str(path):
+            load_checkpoint(path, weights_only=self.config[subcommand].get("weights_only") is not False)
+        super()._parse_ckpt_path()
 
     def add_arguments_to_parser(self, parser) -> None:  # noqa: ANN001
         parser.add_lightning_class_args(SampleGrid, "sample_grid")
@@ -70,6 +89,97 @@ class GANCLI(LightningCLI):
             logger.init_args.name = Path(str(paths[0])).stem
 
 
+def _config_paths(argv: list[str]) -> list[str]:
+    """The files given to --config / -c."""
+    paths = [value for flag, value in zip(argv, argv[1:], strict=False) if flag in ("--config", "-c")]
+    return paths + [a.split("=", 1)[1] for a in argv if a.startswith("--config=")]
+
+
+def _check_yaml(argv: list[str]) -> None:
+    """A config file that is not valid YAML: one line with the file, line and column (jsonargparse would not
+    name the file)."""
+    for path in _config_paths(argv):
+        if not Path(path).is_file():
+            continue  # jsonargparse names the missing file itself
+        try:
+            safe_load(Path(path).read_text())
+        except YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            raise ValueError(f"config {path} is not valid YAML{where}: {problem}") from error
+
+
+# jsonargparse's structure lines around the one line that says what is wrong.
+_NOISE = (
+    "Does not validate against any of the Union subtypes", "Subtypes:", "Errors:", "Given value type:",
+    "Given value:", "Expected a <class 'NoneType'>", "Problem with given class_path", "Not a valid subclass",
+)
+
+
+def _known_classes(key: str) -> str:
+    """The short class names a ``class_path`` under ``key`` may take."""
+    import gan_lightning.data as data
+    import gan_lightning.networks as networks
+    import gan_lightning.variants as variants
+
+    if "generator" in key or "discriminator" in key:
+        package = networks
+    else:
+        package = {"model": variants, "data": data}.get(key.split(".")[0])
+    names = getattr(package, "__all__", None)
+    return f"; known: {', '.join(names)}" if names else ""
+
+
+def one_line(error: BaseException) -> str:
+    """The sentence of an error that says what is wrong, with the config key it concerns.
+
+    jsonargparse nests its messages (``Parser key "model":`` / ``Problem with given class_path ...`` / the
+    problem); the keys are joined (``model.n_critic``) and the innermost problem is kept, reworded where its
+    type names are Python's (``Expected a <class 'int'>``).
+    """
+    text = str(error).strip()
+    if not text:
+        return type(error).__name__
+    if not any(mark in text for mark in ('Parser key "', *_NOISE)):
+        return text.splitlines()[0]  # not jsonargparse's: its first line says it
+    keys = re.findall(r'Parser key "([^"]+)"', text)
+    classes = re.findall(r"class_path '([^']+)'", text)
+    details = []
+    for raw in text.splitlines():
+        line = raw.strip().lstrip("-").strip()
+        if line.startswith('Parser key "'):
+            line = line.split('":', 1)[1].strip()
+        if line and not line.startswith(_NOISE):
+            details.append(line)
+    detail = details[-1] if details else text.splitlines()[0]
+    key = ".".join(keys)
+    given = re.search(r"^\s*Given value: (.*)$", text, re.MULTILINE)
+    literals = re.findall(r"Expected a typing\.Literal\[(.*?)\]", text)
+    if literals and all(line.startswith("Expected a typing.Literal") for line in details):  # a union of them
+        allowed = ", ".join(v.strip().strip("'") for group in literals for v in group.split(","))
+        detail = f"must be one of {allowed}" + (f"; got {given[1]!r}" if given else "")
+    if match := re.match(r"Option '([^']+)' is not accepted", detail):
+        key = f"{key}.{match[1]}" if key else match[1]
+        where = f" of {classes[-1].rsplit('.', 1)[-1]}" if classes else ""
+        detail = f"is not an option{where}" + (f" (see `gan-lightning fit --{keys[0]}.help {classes[-1]}`)"
+                                                 if classes and keys else "")
+    elif match := re.match(r"Expected a typing\.Literal\[(.*)\]\. Got value: (.*)", detail):  # a single one
+        detail = f"must be one of {match[1].replace(chr(39), '')}; got {match[2]!r}"
+    elif match := re.match(r"Expected a <class '([\w.]+)'>(?:\. Got value: (.*))?", detail):
+        value = match[2] if match[2] is not None else given[1] if given else None
+        detail = f"expected {match[1]}" + (f", got {value!r}" if value is not None else "")
+    elif match := re.match(r"Expected a dot import path string: (.*)", detail):
+        key = f"{key}.class_path" if key else "class_path"
+        detail = f"no class {match[1]!r}{_known_classes(key)}"
+    elif classes and ("has no attribute" in detail or "No module named" in detail or "Import path" in detail):
+        key = f"{key}.class_path" if key else "class_path"
+        detail = f"no class {classes[-1]!r}{_known_classes(key)}"
+    if key and not detail.startswith(key):
+        return f"{key}: {detail}"
+    return detail
+
+
 def _debug_wanted(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("GAN_LIGHTNING_DEBUG", "") not in ("", "0")
 
@@ -84,11 +194,13 @@ def main(args: list[str] | None = None) -> None:
             module, function = COMMANDS[argv[0]].split(":")
             getattr(importlib.import_module(module), function)(argv[1:])
         else:
+            _check_yaml(argv)
             GANCLI(args=argv)
-    except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError, MisconfigurationException) as error:
+    except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError, MisconfigurationException,
+            ArgumentError) as error:
         if debug:
             raise
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        message = one_line(error)
         print(f"gan-lightning: error: {message} (run with --debug for the traceback)", file=sys.stderr)
         raise SystemExit(2) from None
 

@@ -18,13 +18,15 @@ Schedule (the contract the tests pin):
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 
+from gan_lightning.checkpoints import rng_states, set_rng_states
 from gan_lightning.techniques import Technique
 
 
@@ -46,6 +48,11 @@ class GANModule(L.LightningModule):
         num_samples: size of the fixed latent batch used for sample grids.
         techniques: options that edit the variant's loss terms, e.g. feature matching or historical averaging
             (see ``gan_lightning.techniques``); applied in order after the variant's own losses.
+        on_nonfinite: what a non-finite loss or gradient does: ``"raise"`` stops training with a
+            FloatingPointError; ``"skip"`` skips that optimiser step (no update; logged as
+            ``train/nonfinite_skipped``) and gives up after ``max_nonfinite_steps`` in a row of one network.
+            Either way no non-finite update reaches the weights, so checkpoints stay finite.
+        max_nonfinite_steps: consecutive skipped steps of one network after which ``"skip"`` gives up.
     """
 
     # Paper defaults, overridden by each variant: (optimiser class, keyword arguments).
@@ -66,8 +73,14 @@ class GANModule(L.LightningModule):
         n_critic: int = 1,
         num_samples: int = 64,
         techniques: list[Technique] | None = None,
+        on_nonfinite: Literal["raise", "skip"] = "raise",
+        max_nonfinite_steps: int = 10,
     ) -> None:
         super().__init__()
+        if on_nonfinite not in ("raise", "skip"):
+            raise ValueError(f"model.on_nonfinite must be 'raise' or 'skip', got {on_nonfinite!r}")
+        if max_nonfinite_steps < 1:
+            raise ValueError(f"model.max_nonfinite_steps must be >= 1, got {max_nonfinite_steps}")
         if n_critic < 1:
             raise ValueError(f"model.n_critic must be a positive integer, got {n_critic}")
         if scheduler_interval not in ("step", "epoch"):
@@ -83,6 +96,10 @@ class GANModule(L.LightningModule):
         self.n_critic = n_critic
         self.critic_steps = 0
         self.generator_steps = 0
+        self.on_nonfinite, self.max_nonfinite_steps = on_nonfinite, max_nonfinite_steps
+        self.nonfinite_skipped = 0  # optimiser steps skipped in this run
+        self._nonfinite_in_a_row = {"d": 0, "g": 0}  # per network: one of them failing for ever must stop
+        self._rng_states_to_restore: list[dict[str, Any]] | None = None
         # Same latents every epoch (seeded), so sample grids show progress rather than noise.
         seeded = torch.Generator().manual_seed(0)
         self.register_buffer("fixed_z", torch.randn(num_samples, generator.latent_dim, generator=seeded))
@@ -148,11 +165,18 @@ class GANModule(L.LightningModule):
 
     # ------------------------------------------------------------------ optimisation
     def configure_optimizers(self):  # noqa: ANN201 - Lightning's own contract
-        cls, kwargs = self.default_optimizer
-        g_opt = (self.g_optimizer or (lambda p: cls(p, **kwargs)))(self.generator.parameters())
-        d_opt = (self.d_optimizer or (lambda p: cls(p, **kwargs)))(self.discriminator.parameters())
+        g_opt = self._make_optimizer("g_optimizer", self.g_optimizer, self.generator)
+        d_opt = self._make_optimizer("d_optimizer", self.d_optimizer, self.discriminator)
         schedulers = [s(o) for s, o in ((self.g_scheduler, g_opt), (self.d_scheduler, d_opt)) if s is not None]
         return [g_opt, d_opt], schedulers
+
+    def _make_optimizer(self, key: str, factory: OptimizerCallable | None, network: nn.Module):
+        cls, kwargs = self.default_optimizer
+        try:
+            return (factory or (lambda p: cls(p, **kwargs)))(network.parameters())
+        except ValueError as error:  # torch.optim: "Invalid learning rate: -1.0"
+            raise ValueError(f"model.{key}: {error} (learning rate, eps and weight decay must be >= 0, "
+                             "betas in [0, 1))") from error
 
     def _scheduler_of(self, network: str):  # noqa: ANN202
         wanted = self.g_scheduler if network == "g" else self.d_scheduler
@@ -165,21 +189,46 @@ class GANModule(L.LightningModule):
 
     def _step(self, network: str, optimizer, terms: dict[str, Tensor]) -> None:  # noqa: ANN001
         loss = terms["loss"]
-        if not torch.isfinite(loss):
+        # All ranks decide together: a rank that skipped its backward pass would leave the others waiting in
+        # DDP's gradient all-reduce for ever.
+        if not self.trainer.strategy.reduce_boolean_decision(bool(torch.isfinite(loss)), all=True):
             self.on_nonfinite_loss(network, terms)
             return
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
+        if not self._gradients_finite(optimizer):  # identical on all ranks: DDP has averaged them
+            optimizer.zero_grad(set_to_none=True)
+            self.on_nonfinite_loss(network, terms, what="gradient")
+            return
+        self._nonfinite_in_a_row[network] = 0
         optimizer.step()
         if self.scheduler_interval == "step" and (scheduler := self._scheduler_of(network)) is not None:
             scheduler.step()
 
-    def on_nonfinite_loss(self, network: str, terms: dict[str, Tensor]) -> None:
+    def _gradients_finite(self, optimizer) -> bool:  # noqa: ANN001
+        if getattr(self.trainer.precision_plugin, "scaler", None) is not None:
+            return True  # 16-mixed: the GradScaler skips steps with inf/NaN gradients and lowers its scale
+        grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        return not grads or bool(torch.stack([torch.isfinite(g).all() for g in grads]).all())
+
+    def on_nonfinite_loss(self, network: str, terms: dict[str, Tensor], what: str = "loss") -> None:
+        """Raise, or (``on_nonfinite="skip"``) count and log the skipped step; give up after too many."""
         values = ", ".join(f"{k}={v.item():.4g}" for k, v in terms.items())
-        raise FloatingPointError(
-            f"non-finite {'generator' if network == 'g' else 'discriminator'} loss at global step "
-            f"{self.global_step} ({values}); lower the learning rate or check the data"
-        )
+        problem = (f"non-finite {'generator' if network == 'g' else 'discriminator'} {what} at global step "
+                   f"{self.global_step} ({values})")
+        advice = "lower the learning rate or check the data"
+        if self.on_nonfinite == "raise":
+            raise FloatingPointError(f"{problem}; {advice} (or set model.on_nonfinite: skip)")
+        self.nonfinite_skipped += 1
+        self._nonfinite_in_a_row[network] += 1
+        self.log("train/nonfinite_skipped", float(self.nonfinite_skipped), on_step=True, batch_size=1)
+        if self._nonfinite_in_a_row[network] >= self.max_nonfinite_steps:
+            raise FloatingPointError(
+                f"{problem}: {self._nonfinite_in_a_row[network]} non-finite steps in a row "
+                f"(model.max_nonfinite_steps={self.max_nonfinite_steps}), giving up; {advice}"
+            )
+        if self.nonfinite_skipped == 1:
+            rank_zero_warn(f"{problem}: step skipped (model.on_nonfinite=skip); later skips are only logged")
 
     def _log_terms(self, prefix: str, terms: dict[str, Tensor]) -> None:
         self.log_dict(
@@ -234,6 +283,15 @@ class GANModule(L.LightningModule):
     # ------------------------------------------------------------------ checkpoints and checks
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["gan_steps"] = {"critic": self.critic_steps, "generator": self.generator_steps}
+        checkpoint["gan_variant"] = type(self).__name__
+        # Every rank's RNG states (each rank draws its own latents): called on all ranks, saved by rank 0.
+        states = rng_states()
+        if self._trainer is not None and self.trainer.world_size > 1 and torch.distributed.is_initialized():
+            gathered: list[Any] = [None] * self.trainer.world_size
+            torch.distributed.all_gather_object(gathered, states)
+            checkpoint["rng_states"] = gathered
+        else:
+            checkpoint["rng_states"] = [states]
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # A checkpoint written with an EMA callback holds `ema_generator.*`: give it a home before the weights load.
@@ -244,8 +302,55 @@ class GANModule(L.LightningModule):
         steps = checkpoint.get("gan_steps", {})
         self.critic_steps = steps.get("critic", 0)
         self.generator_steps = steps.get("generator", 0)
+        self._rng_states_to_restore = checkpoint.get("rng_states")  # applied in on_fit_start, on every rank
+        if self._trainer is not None:
+            self._check_checkpoint_fits(checkpoint)
+
+    def _check_checkpoint_fits(self, checkpoint: dict[str, Any]) -> None:
+        """One-line errors for a checkpoint of another variant or of other networks (before Lightning's strict
+        load would print a page of mismatched keys)."""
+        source = f"checkpoint {str(self.trainer.ckpt_path or '')!r}".replace(" ''", "")
+        variant = checkpoint.get("gan_variant")
+        if variant is not None and variant != type(self).__name__:
+            raise ValueError(f"{source} was written by a {variant} model, but the config builds "
+                             f"{type(self).__name__}: set model.class_path to the checkpoint's variant")
+        if not self.strict_loading:
+            return
+        saved, own = checkpoint.get("state_dict", {}), self.state_dict()
+        for key, value in own.items():
+            if key not in saved:
+                raise ValueError(f"{source} does not fit this {type(self).__name__}: it lacks {key} "
+                                 "(other networks or techniques than the config's?)")
+            if tuple(saved[key].shape) != tuple(value.shape):
+                raise ValueError(f"{source} does not fit this {type(self).__name__}: {key} has shape "
+                                 f"{tuple(saved[key].shape)} there but {tuple(value.shape)} in the model "
+                                 "(check the networks' sizes in the config)")
+        if unexpected := [key for key in saved if key not in own]:
+            raise ValueError(f"{source} does not fit this {type(self).__name__}: it has {unexpected[0]}, "
+                             "which the model lacks (other networks or techniques than the config's?)")
+
+    def on_fit_start(self) -> None:
+        # Lightning gives every rank the same seed, so without this all ranks would draw the same latents
+        # (a DDP global batch of N x B samples would hold only B distinct fakes). A resumed run instead gets
+        # back each rank's saved streams.
+        states, self._rng_states_to_restore = self._rng_states_to_restore, None
+        rank, world = self.global_rank, self.trainer.world_size
+        if states is not None and len(states) == world:
+            set_rng_states(states[rank])
+            return
+        if states is not None:
+            rank_zero_warn(f"the checkpoint holds the random states of {len(states)} ranks, this run has "
+                           f"{world}: training continues with fresh random streams (not bit-exact)")
+        if world > 1:
+            torch.manual_seed((torch.initial_seed() + 1_000_003 * rank) % 2**63)
 
     def setup(self, stage: str) -> None:
+        # Under DDP each phase leaves the other network without gradients: the reducer must expect unused
+        # parameters (the CLI maps "ddp" to "ddp_find_unused_parameters_true"; this covers the Python API).
+        # Runs before the strategy wraps the model.
+        ddp_kwargs = getattr(self.trainer.strategy, "_ddp_kwargs", None)
+        if isinstance(ddp_kwargs, dict) and not ddp_kwargs.get("static_graph"):
+            ddp_kwargs["find_unused_parameters"] = True
         datamodule = getattr(self.trainer, "datamodule", None)
         expected = getattr(datamodule, "data_shape", None)
         if expected is None:

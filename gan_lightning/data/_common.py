@@ -14,6 +14,8 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 from torchvision.transforms.functional import center_crop, pil_to_tensor, resize
 
+from gan_lightning.checkpoints import ResumableDataLoader
+
 # Seconds a download may wait on one socket operation, so that an offline machine fails fast.
 DOWNLOAD_TIMEOUT_S = 20.0
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -138,7 +140,8 @@ class ImageDataModule(L.LightningDataModule):
 
     def _loader(self, dataset: Dataset, train: bool) -> DataLoader:
         workers = self.num_workers
-        return DataLoader(
+        # Resumable: a mid-epoch checkpoint continues with the same permutation at the next batch.
+        return ResumableDataLoader(
             dataset,
             batch_size=self.batch_size,
             shuffle=train,

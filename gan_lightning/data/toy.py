@@ -17,6 +17,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, TensorDataset
 
+from gan_lightning.checkpoints import ResumableDataLoader
+
 ToyName = Literal["ring", "grid", "8gaussians", "25gaussians", "swissroll"]
 
 
@@ -66,6 +68,8 @@ class ToyDataModule(L.LightningDataModule):
     ) -> None:
         super().__init__()
         self.mode_centers, self.mode_std = toy_modes(dataset)  # also validates the name
+        if batch_size < 1:
+            raise ValueError(f"data.batch_size must be a positive integer, got {batch_size}")
         if num_samples < batch_size:
             raise ValueError(f"data.num_samples ({num_samples}) must be at least data.batch_size ({batch_size})")
         self.dataset, self.num_samples, self.batch_size, self.seed = dataset, num_samples, batch_size, seed
@@ -77,7 +81,8 @@ class ToyDataModule(L.LightningDataModule):
         self.train_set = TensorDataset(points, modes)
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=True, drop_last=True)
+        # Resumable: a mid-epoch checkpoint continues with the same permutation at the next batch.
+        return ResumableDataLoader(self.train_set, batch_size=self.batch_size, shuffle=True, drop_last=True)
 
     def sample(self, n: int, seed: int = 1) -> Tensor:
         """n fresh points (for plots and metrics), independent of the training sample."""
