@@ -98,19 +98,19 @@ class EpochShuffleSampler(RandomSampler):
         yield from order.tolist()
 
 
-class _SkipFirstOnce:
-    """The index batches of a batch sampler without the first ``skip`` of them, on the first pass only (a
-    loader with persistent workers iterates the same object every epoch). Its length stays the full one."""
+class _SkipFirst:
+    """The index batches of a batch sampler without the first ``skip`` of them; its length stays the full
+    one. The loader sets ``skip`` back to 0 once its iterator exists (a loader with persistent workers
+    iterates this same object again every epoch)."""
 
-    def __init__(self, batches: Iterable[list[int]], skip: int) -> None:
-        self.batches, self.skip = batches, skip
+    def __init__(self, batches: Iterable[list[int]]) -> None:
+        self.batches, self.skip = batches, 0
 
     def __len__(self) -> int:
         return len(self.batches)  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[list[int]]:
-        skip, self.skip = self.skip, 0
-        return itertools.islice(iter(self.batches), skip, None)
+        return itertools.islice(iter(self.batches), self.skip, None)
 
 
 class ResumableDataLoader(DataLoader):
@@ -153,8 +153,11 @@ class ResumableDataLoader(DataLoader):
     @property
     def _index_sampler(self):  # noqa: ANN202 - DataLoader's own hook: what its iterators draw indices from
         indices = super()._index_sampler
-        skip = self.__dict__.get("_skip", 0)
-        return _SkipFirstOnce(indices, skip) if skip else indices
+        wrapper = self.__dict__.get("_skipping")
+        if wrapper is None or wrapper.batches is not indices:
+            wrapper = self.__dict__["_skipping"] = _SkipFirst(indices)
+        wrapper.skip = self.__dict__.get("_skip", 0)
+        return wrapper
 
     def __iter__(self) -> Iterator[Any]:
         if self._own_generator:
@@ -162,8 +165,8 @@ class ResumableDataLoader(DataLoader):
             seed = (global_seed() if self.seed is None else self.seed) if not isinstance(seed, int) else seed
             self.generator.manual_seed(seed + getattr(self.sampler, "epoch", 0))
         self._served = self._skip
-        iterator = super().__iter__()  # takes the skipping index sampler
-        self._skip = 0
+        iterator = super().__iter__()  # has drawn its index iterator, without the skipped batches
+        self._skip = self._index_sampler.skip = 0
         return self._counted(iterator)
 
     def _counted(self, iterator: Iterator[Any]) -> Iterator[Any]:

@@ -41,11 +41,14 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 import gan_lightning.variants as variants
 from gan_lightning.data import ToyDataModule
 from gan_lightning.module import GANModule
-from gan_lightning.networks import MLPDiscriminator, MLPGenerator
+from gan_lightning.networks import MLPAutoencoder, MLPDiscriminator, MLPGenerator
 
 GLOBAL_BATCH, BATCHES, N_CRITIC = 32, 6, 2
-# Batch statistics inside the loss: the DDP result is a different (valid) estimator, not the same number.
+# Batch statistics inside the loss: the DDP result is a different (valid) estimator, not the same number
+# (DRAGAN: the std of the real batch; EBGAN's pulling-away term, off by default, would be another).
 NOT_BATCH_EQUIVALENT = {"DRAGAN"}
+# Variants whose critic is not a plain MLP critic.
+DISCRIMINATORS = {"EBGAN": lambda: MLPAutoencoder(hidden_dim=16, depth=2, code_dim=4)}
 
 
 def variant_names() -> list[str]:
@@ -96,9 +99,8 @@ def small_model(name: str) -> GANModule:
     torch.manual_seed(0)
     cls = getattr(variants, name)
     cls = type(f"Sharded{name}", (ShardedRandomness, cls), {})
-    return cls(
-        MLPGenerator(hidden_dim=16, depth=2), MLPDiscriminator(hidden_dim=16, depth=2), n_critic=N_CRITIC
-    )
+    discriminator = DISCRIMINATORS.get(name, lambda: MLPDiscriminator(hidden_dim=16, depth=2))()
+    return cls(MLPGenerator(hidden_dim=16, depth=2), discriminator, n_critic=N_CRITIC)
 
 
 class FixedPoints(L.LightningDataModule):

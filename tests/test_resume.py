@@ -108,9 +108,11 @@ def test_checkpoint_holds_everything_resume_needs_and_loads_weights_only(tmp_pat
     assert checkpoint["loops"]["fit_loop"]["epoch_loop.batch_progress"]["current"]["processed"] == 4
 
 
-def test_resumable_loader_continues_the_permutation_where_it_stopped() -> None:
+@pytest.mark.parametrize("workers", [0, 2])
+def test_resumable_loader_continues_the_permutation_where_it_stopped(workers: int) -> None:
     data = list(range(10))
-    loader = ResumableDataLoader(data, batch_size=3, shuffle=True, seed=7, drop_last=True)
+    options = {"num_workers": workers, "persistent_workers": workers > 0}  # persistent: one iterator reused
+    loader = ResumableDataLoader(data, batch_size=3, shuffle=True, seed=7, drop_last=True, **options)
     loader.sampler.set_epoch(2)
     epoch = [batch.tolist() for batch in loader]
     assert len(epoch) == 3 and len(set(sum(epoch, []))) == 9
@@ -119,7 +121,7 @@ def test_resumable_loader_continues_the_permutation_where_it_stopped() -> None:
     state = loader.state_dict()
     assert state == {"batches_served": 1, "seed": 7, "epoch": 2}
 
-    again = ResumableDataLoader(data, batch_size=3, shuffle=True, seed=0, drop_last=True)
+    again = ResumableDataLoader(data, batch_size=3, shuffle=True, seed=0, drop_last=True, **options)
     again.load_state_dict(state)
     again.sampler.set_epoch(2)
     assert len(again) == 3  # Lightning still sees the whole epoch
