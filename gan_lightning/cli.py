@@ -32,6 +32,7 @@ COMMANDS["evaluate"] = "gan_lightning.evaluation:evaluate_command"
 COMMANDS["sample"] = "gan_lightning.evaluation:sample_command"
 COMMANDS["train-evaluator"] = "gan_lightning.evaluation:train_evaluator_command"
 COMMANDS["real-floor"] = "gan_lightning.evaluation:real_floor_command"
+COMMANDS["theory"] = "gan_lightning.theory.cli:main"
 
 # Parse errors raise (main() prints them in one line) instead of printing the whole usage.
 PARSER_KWARGS = {
