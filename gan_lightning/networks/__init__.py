@@ -1,5 +1,6 @@
 """Plain ``nn.Module`` generators and discriminators; they know nothing of losses."""
 
+from gan_lightning.networks.autoencoder import ConvAutoencoder, MLPAutoencoder
 from gan_lightning.networks.conditional import (
     ConditionalDCGANDiscriminator,
     ConditionalDCGANGenerator,
@@ -10,12 +11,14 @@ from gan_lightning.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_lightning.networks.mlp import MLPDiscriminator, MLPGenerator
 
 __all__ = [
+    "ConvAutoencoder",
     "ConditionalDCGANDiscriminator",
     "ConditionalDCGANGenerator",
     "ConditionalMLPDiscriminator",
     "ConditionalMLPGenerator",
     "DCGANDiscriminator",
     "DCGANGenerator",
+    "MLPAutoencoder",
     "MLPDiscriminator",
     "MLPGenerator",
 ]

@@ -1,7 +1,10 @@
 """GAN variants: each a GANModule subclass holding its two losses."""
 
 from gan_lightning.variants.dragan import DRAGAN
+from gan_lightning.variants.ebgan import EBGAN
+from gan_lightning.variants.fgan import FGAN
 from gan_lightning.variants.hinge import HingeGAN
+from gan_lightning.variants.loss_sensitive import LossSensitiveGAN
 from gan_lightning.variants.lsgan import LSGAN
 from gan_lightning.variants.maximum_likelihood import MaximumLikelihoodGAN
 from gan_lightning.variants.minimax import MinimaxGAN
@@ -12,7 +15,10 @@ from gan_lightning.variants.wgan_one_sided import WGANOneSided
 
 __all__ = [
     "DRAGAN",
+    "EBGAN",
+    "FGAN",
     "HingeGAN",
+    "LossSensitiveGAN",
     "LSGAN",
     "MaximumLikelihoodGAN",
     "MinimaxGAN",

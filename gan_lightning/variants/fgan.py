@@ -1,0 +1,70 @@
+"""f-GAN: variational divergence minimisation (Nowozin, Cseke and Tomioka, 2016, arXiv:1606.00709)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import Tensor, nn
+
+from gan_lightning.divergences import DIVERGENCES, FDivergence, get_divergence
+from gan_lightning.module import GANModule
+
+
+def fgan_critic_loss(divergence: FDivergence, real_v: Tensor, fake_v: Tensor) -> Tensor:
+    """-(E_P[g_f(V(x))] - E_Q[f*(g_f(V(G(z))))]): minus the variational lower bound on D_f (paper, eq. 6)."""
+    return -divergence.lower_bound(real_v, fake_v)
+
+
+def fgan_generator_loss(divergence: FDivergence, fake_v: Tensor, saturating: bool = False) -> Tensor:
+    """-E_Q[g_f(V(G(z)))] (section 3.2's alternative update, the non-saturating GAN trick for every f), or,
+    with ``saturating``, -E_Q[f*(g_f(V(G(z))))]: the generator's part of the saddle objective itself."""
+    if saturating:
+        return -divergence.conjugate_of_activation(fake_v).mean()
+    return -divergence.activation(fake_v).mean()
+
+
+class FGAN(GANModule):
+    """f-GAN: the critic maximises a variational lower bound on D_f(P || Q), the generator lowers it.
+
+    The critic maximises E_P[g_f(V(x))] - E_Q[f*(g_f(V(G(z))))] <= D_f(P || Q); the generator then minimises
+    -E_Q[g_f(V(G(z)))] (the paper's practical alternative, section 3.2) or, with ``saturating=True``, the
+    bound itself. One critic step per generator step, as the paper's single-step gradient method
+    (Algorithm 1); Adam lr 2e-4, betas (0.5, 0.999) (the paper's LSUN runs reuse DCGAN's architecture and
+    settings). ``divergence="gan"`` is the original GAN with the non-saturating loss.
+
+    The raw critic output V is logged through its activation: ``train/d_divergence_estimate`` is the current
+    lower bound on D_f (see gan_lightning.divergences for the exact D_f of each name).
+
+    Args:
+        divergence: a row of the f-GAN table: total_variation, kl, reverse_kl, pearson, neyman,
+            squared_hellinger, jeffrey, js, weighted_js, gan.
+        pi: the weight of P in ``weighted_js`` (ignored by the other divergences).
+        saturating: generator minimises -E_Q[f*(g_f(V))] instead of -E_Q[g_f(V)].
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        divergence: str = "js",
+        pi: float = 0.5,
+        saturating: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(generator, discriminator, **kwargs)
+        if divergence not in DIVERGENCES:
+            raise ValueError(f"model.divergence must be one of {', '.join(DIVERGENCES)}; got {divergence!r}")
+        if divergence == "weighted_js" and not 0.0 < pi < 1.0:
+            raise ValueError(f"model.pi must lie in (0, 1) for weighted_js, got {pi}")
+        self.divergence = (
+            get_divergence(divergence, pi=pi) if divergence == "weighted_js" else DIVERGENCES[divergence]
+        )
+        self.saturating = saturating
+
+    def discriminator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
+        real_v, fake_v = self.critic(real, labels), self.critic(fake, labels)
+        loss = fgan_critic_loss(self.divergence, real_v, fake_v)
+        return {"loss": loss, "divergence_estimate": -loss}
+
+    def generator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
+        return {"loss": fgan_generator_loss(self.divergence, self.critic(fake, labels), self.saturating)}

@@ -1,0 +1,144 @@
+"""EBGAN (gan_lightning.variants.ebgan) and its autoencoder discriminators: energies, hinge,
+pulling-away term, pre-training, a short 2D run."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import lightning as L
+import pytest
+import torch
+from torch.testing import assert_close
+
+from gan_lightning.data.toy import ToyDataModule, toy_modes
+from gan_lightning.networks import ConvAutoencoder, MLPAutoencoder, MLPDiscriminator, MLPGenerator
+from gan_lightning.networks.autoencoder import reconstruction_energy
+from gan_lightning.variants import EBGAN
+from gan_lightning.variants.ebgan import ebgan_discriminator_loss, ebgan_generator_loss, pulling_away_term
+
+
+def test_energy_is_the_per_sample_mean_squared_error() -> None:
+    x = torch.tensor([[0.0, 0.0], [1.0, 2.0]])
+    assert_close(reconstruction_energy(x, x), torch.zeros(2))  # a perfect reconstruction has energy 0
+    reconstruction = torch.tensor([[1.0, 1.0], [1.0, 0.0]])
+    assert_close(reconstruction_energy(x, reconstruction), torch.tensor([1.0, 2.0]))  # (1+1)/2, (0+4)/2
+
+
+def test_autoencoder_forward_is_the_energy_of_its_reconstruction() -> None:
+    net = MLPAutoencoder(hidden_dim=8, depth=1, code_dim=3)
+    x = torch.randn(5, 2)
+    energy, code = net.energy_and_code(x)
+    assert code.shape == (5, 3)
+    assert_close(net(x), reconstruction_energy(x, net.decode(net.encode(x))))
+    assert_close(energy, net(x))
+    # The decoder's last layer zeroed and its bias set to x: a perfect reconstruction, energy exactly 0.
+    nn_last = net.decoder[-1]
+    with torch.no_grad():
+        nn_last.weight.zero_()
+        nn_last.bias.copy_(torch.tensor([0.5, -1.0]))
+    assert_close(net(torch.tensor([[0.5, -1.0]])), torch.zeros(1))
+
+
+@pytest.mark.parametrize(("image_size", "channels", "depth"), [(28, 1, 2), (32, 3, 3), (64, 3, 3)])
+def test_conv_autoencoder_shapes(image_size: int, channels: int, depth: int) -> None:
+    net = ConvAutoencoder(image_size=image_size, channels=channels, width=8, depth=depth)
+    x = torch.randn(2, channels, image_size, image_size)
+    assert net.reconstruct(x).shape == x.shape
+    assert net(x).shape == (2,)
+    with pytest.raises(ValueError, match="divisible by 2"):
+        ConvAutoencoder(image_size=28, depth=3)
+
+
+def test_hinge_losses_by_hand() -> None:
+    real, fake = torch.tensor([0.5, 1.5]), torch.tensor([2.0, 12.0])
+    # mean(real) = 1; max(0, 10 - 2) = 8, max(0, 10 - 12) = 0 -> mean 4
+    assert_close(ebgan_discriminator_loss(real, fake, margin=10.0), torch.tensor(5.0))
+    assert_close(ebgan_generator_loss(fake), torch.tensor(7.0))
+
+
+def test_pulling_away_term() -> None:
+    same = torch.tensor([[1.0, 2.0], [2.0, 4.0], [0.5, 1.0]])  # one direction, different lengths
+    assert_close(pulling_away_term(same), torch.tensor(1.0))
+    assert_close(pulling_away_term(torch.eye(4)), torch.tensor(0.0))
+    # cos = 1/sqrt(2) for the one pair, counted twice: 2 * 0.5 / (2 * 1)
+    assert_close(pulling_away_term(torch.tensor([[1.0, 0.0], [1.0, 1.0]])), torch.tensor(0.5))
+    # Codes are flattened per sample (conv feature maps).
+    assert_close(pulling_away_term(torch.eye(3).view(3, 3, 1, 1)), torch.tensor(0.0))
+
+
+def test_generator_loss_adds_the_weighted_pulling_away_term() -> None:
+    model = EBGAN(MLPGenerator(hidden_dim=8, depth=1), MLPAutoencoder(hidden_dim=8, depth=1), pt_weight=0.1)
+    fake = torch.randn(6, 2)
+    terms = model.generator_loss(fake, fake, None)
+    energy, code = model.discriminator.energy_and_code(fake)
+    assert_close(terms["loss"], energy.mean() + 0.1 * pulling_away_term(code))
+
+
+def test_discriminator_must_be_an_autoencoder() -> None:
+    with pytest.raises(ValueError, match="must be an autoencoder"):
+        EBGAN(MLPGenerator(), MLPDiscriminator())
+
+
+def test_pretraining_trains_the_autoencoder_alone_first() -> None:
+    torch.manual_seed(0)
+    model = EBGAN(
+        MLPGenerator(hidden_dim=8, depth=1), MLPAutoencoder(hidden_dim=8, depth=1), pretrain_steps=3
+    )
+    g_before = [p.detach().clone() for p in model.generator.parameters()]
+    d_before = [p.detach().clone() for p in model.discriminator.parameters()]
+    trainer = L.Trainer(
+        max_steps=3,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    data = ToyDataModule("ring", batch_size=32, num_samples=320)
+    trainer.fit(model, data)
+    assert (model.critic_steps, model.generator_steps) == (3, 0)
+    assert all(torch.equal(a, b) for a, b in zip(g_before, model.generator.parameters(), strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(d_before, model.discriminator.parameters(), strict=True))
+    # Then adversarial training: one batch = a critic step and a generator step (two optimiser steps).
+    trainer = L.Trainer(
+        max_steps=2,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(model, data)
+    assert (model.critic_steps, model.generator_steps) == (4, 1)
+    assert not all(torch.equal(a, b) for a, b in zip(g_before, model.generator.parameters(), strict=True))
+
+
+def mean_distance_to_modes(model: L.LightningModule, n: int = 2000) -> float:
+    centres, _ = toy_modes("ring")
+    return torch.cdist(model.generate(n), centres).min(1).values.mean().item()
+
+
+def test_short_ring_run_brings_samples_to_the_modes() -> None:
+    """50 pre-training steps then 550 adversarial optimiser steps of EBGAN-PT (m = 0.5, PT weight 0.1): the
+    mean distance to the nearest mode falls from about 0.85 to about 0.2 (seeds 0-3: 0.81->0.21, 0.85->0.20,
+    0.87->0.21, 0.91->0.21)."""
+    torch.manual_seed(0)
+    adam = partial(torch.optim.Adam, lr=1e-3, betas=(0.5, 0.999))
+    model = EBGAN(
+        MLPGenerator(latent_dim=2, hidden_dim=64, depth=3),
+        MLPAutoencoder(hidden_dim=64, depth=2),
+        margin=0.5,
+        pt_weight=0.1,
+        pretrain_steps=50,
+        g_optimizer=adam,
+        d_optimizer=adam,
+    )
+    before = mean_distance_to_modes(model)
+    trainer = L.Trainer(
+        max_steps=600,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(model, ToyDataModule("ring", batch_size=256, num_samples=256 * 50))
+    after = mean_distance_to_modes(model)
+    assert after < 0.5 * before, (before, after)

@@ -1,0 +1,123 @@
+"""f-GAN (gan_lightning.variants.fgan): losses by hand, stability at extreme logits, a short 2D run."""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import lightning as L
+import pytest
+import torch
+from torch.testing import assert_close
+
+from gan_lightning.data.toy import ToyDataModule, toy_modes
+from gan_lightning.divergences import DIVERGENCES, get_divergence
+from gan_lightning.losses import nonsaturating_discriminator_loss, nonsaturating_generator_loss
+from gan_lightning.networks import MLPDiscriminator, MLPGenerator
+from gan_lightning.variants import FGAN
+from gan_lightning.variants.fgan import fgan_critic_loss, fgan_generator_loss
+
+REAL = torch.tensor([0.0, 2.0])
+FAKE = torch.tensor([-1.0, 1.0])
+
+
+def softplus(x: float) -> float:
+    return math.log1p(math.exp(x))
+
+
+def test_losses_by_hand_gan_divergence_is_the_original_gan() -> None:
+    gan = get_divergence("gan")
+    # -E[log sigmoid(real)] - E[log(1 - sigmoid(fake))] = mean softplus(-real) + mean softplus(fake)
+    critic = (softplus(0) + softplus(-2)) / 2 + (softplus(-1) + softplus(1)) / 2
+    assert_close(fgan_critic_loss(gan, REAL, FAKE), torch.tensor(critic))
+    assert_close(fgan_critic_loss(gan, REAL, FAKE), nonsaturating_discriminator_loss(REAL, FAKE))
+    assert_close(fgan_generator_loss(gan, FAKE), nonsaturating_generator_loss(FAKE))
+    assert_close(
+        fgan_generator_loss(gan, FAKE, saturating=True), torch.tensor(-(softplus(-1) + softplus(1)) / 2)
+    )
+
+
+def test_losses_by_hand_kl() -> None:
+    kl = get_divergence("kl")
+    # T = V; bound = mean(real) - mean(exp(fake - 1)) = 1 - (e^-2 + 1) / 2
+    assert_close(fgan_critic_loss(kl, REAL, FAKE), torch.tensor(-(1 - (math.exp(-2) + 1) / 2)))
+    assert_close(fgan_generator_loss(kl, FAKE), torch.tensor(0.0))
+    assert_close(fgan_generator_loss(kl, FAKE, saturating=True), torch.tensor(-(math.exp(-2) + 1) / 2))
+
+
+def test_losses_by_hand_js() -> None:
+    js = get_divergence("js")
+    # T = log 2 - softplus(-V), f*(T) = softplus(V) - log 2
+    real_t = [math.log(2) - softplus(-0.0), math.log(2) - softplus(-2.0)]
+    fake_conj = [softplus(-1.0) - math.log(2), softplus(1.0) - math.log(2)]
+    assert_close(fgan_critic_loss(js, REAL, FAKE), torch.tensor(-(sum(real_t) / 2 - sum(fake_conj) / 2)))
+    fake_t = [math.log(2) - softplus(1.0), math.log(2) - softplus(-1.0)]
+    assert_close(fgan_generator_loss(js, FAKE), torch.tensor(-sum(fake_t) / 2))
+
+
+def test_losses_by_hand_reverse_kl() -> None:
+    rkl = get_divergence("reverse_kl")
+    # T = -exp(-V), f*(T) = V - 1
+    bound = -(math.exp(0) + math.exp(-2)) / 2 - ((-1 - 1) + (1 - 1)) / 2
+    assert_close(fgan_critic_loss(rkl, REAL, FAKE), torch.tensor(-bound))
+    assert_close(fgan_generator_loss(rkl, FAKE), torch.tensor((math.exp(1) + math.exp(-1)) / 2))
+
+
+@pytest.mark.parametrize("name", sorted(DIVERGENCES))
+@pytest.mark.parametrize("saturating", [False, True])
+def test_losses_and_gradients_are_finite_at_logit_100(name: str, saturating: bool) -> None:
+    """float64 for all (KL's f* is e^99 there, beyond float32); float32 where the values fit (see
+    tests/test_divergences.py)."""
+    div = get_divergence(name)
+    logits = torch.tensor([-100.0, -1.0, 0.0, 1.0, 100.0], dtype=torch.float64, requires_grad=True)
+    for loss in (fgan_critic_loss(div, logits, logits), fgan_generator_loss(div, logits, saturating)):
+        (grad,) = torch.autograd.grad(loss, logits)
+        assert torch.isfinite(loss) and torch.isfinite(grad).all()
+
+
+def test_unknown_divergence_is_a_config_error() -> None:
+    with pytest.raises(ValueError, match=r"model.divergence must be one of total_variation, .*; got 'chi'"):
+        FGAN(MLPGenerator(), MLPDiscriminator(), divergence="chi")
+    with pytest.raises(ValueError, match=r"model.pi must lie in \(0, 1\)"):
+        FGAN(MLPGenerator(), MLPDiscriminator(), divergence="weighted_js", pi=0.0)
+
+
+def test_discriminator_terms_report_the_lower_bound() -> None:
+    model = FGAN(
+        MLPGenerator(hidden_dim=8, depth=1), MLPDiscriminator(hidden_dim=8, depth=1), divergence="kl"
+    )
+    real, fake = torch.randn(16, 2), torch.randn(16, 2)
+    terms = model.discriminator_loss(real, fake, None)
+    expected = get_divergence("kl").lower_bound(model.critic(real), model.critic(fake))
+    assert_close(terms["divergence_estimate"], expected)
+    assert_close(terms["loss"], -expected)
+
+
+def mean_distance_to_modes(model: L.LightningModule, n: int = 2000) -> float:
+    centres, _ = toy_modes("ring")
+    return torch.cdist(model.generate(n), centres).min(1).values.mean().item()
+
+
+def test_short_ring_run_brings_samples_to_the_modes() -> None:
+    """600 optimiser steps of f-GAN (reverse KL) on the ring: the mean distance of samples to the nearest
+    mode falls from about 0.85 to about 0.2 (seeds 0-3: 0.81->0.20, 0.85->0.19, 0.87->0.23, 0.91->0.21)."""
+    torch.manual_seed(0)
+    adam = partial(torch.optim.Adam, lr=1e-3, betas=(0.5, 0.999))
+    model = FGAN(
+        MLPGenerator(latent_dim=2, hidden_dim=64, depth=3),
+        MLPDiscriminator(hidden_dim=64, depth=3),
+        divergence="reverse_kl",
+        g_optimizer=adam,
+        d_optimizer=adam,
+    )
+    before = mean_distance_to_modes(model)
+    trainer = L.Trainer(
+        max_steps=600,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(model, ToyDataModule("ring", batch_size=256, num_samples=256 * 50))
+    after = mean_distance_to_modes(model)
+    assert after < 0.5 * before, (before, after)

@@ -1,0 +1,109 @@
+"""Loss-Sensitive GAN (gan_lightning.variants.loss_sensitive): margins and losses by hand, a short 2D run."""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import lightning as L
+import pytest
+import torch
+from torch import Tensor, nn
+from torch.testing import assert_close
+
+from gan_lightning.data.toy import ToyDataModule, toy_modes
+from gan_lightning.networks import MLPDiscriminator, MLPGenerator
+from gan_lightning.variants import LossSensitiveGAN
+from gan_lightning.variants.loss_sensitive import (
+    loss_sensitive_critic_loss,
+    loss_sensitive_generator_loss,
+    sample_distance,
+)
+
+
+def test_sample_distance_by_hand() -> None:
+    real = torch.tensor([[[1.0, 2.0]], [[0.0, 0.0]]])  # (B, 1, 2): flattened per sample
+    fake = torch.tensor([[[4.0, -2.0]], [[0.0, 0.0]]])
+    assert_close(sample_distance(real, fake, "l1"), torch.tensor([7.0, 0.0]))
+    assert_close(sample_distance(real, fake, "l2"), torch.tensor([5.0, 0.0]))
+    with pytest.raises(ValueError, match="model.distance must be 'l1' or 'l2'"):
+        sample_distance(real, fake, "linf")
+
+
+def test_losses_by_hand() -> None:
+    real_loss, fake_loss = torch.tensor([1.0, 2.0]), torch.tensor([3.0, 1.0])
+    margin = torch.tensor([0.5, 0.5])
+    # hinge: (0.5 + 1 - 3)_+ = 0 and (0.5 + 2 - 1)_+ = 1.5 -> 0.75; real term 0.5 * mean(1, 2) = 0.75
+    assert_close(loss_sensitive_critic_loss(real_loss, fake_loss, margin, real_weight=0.5), torch.tensor(1.5))
+    assert_close(
+        loss_sensitive_critic_loss(real_loss, fake_loss, margin, real_weight=0.0), torch.tensor(0.75)
+    )
+    assert_close(loss_sensitive_generator_loss(fake_loss), torch.tensor(2.0))
+
+
+class SumCritic(nn.Module):
+    """V(x) = x_1 + x_2: a fixed critic for checking the module's loss on known numbers."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.sum(1)
+
+
+def test_module_losses_on_fixed_tensors() -> None:
+    model = LossSensitiveGAN(MLPGenerator(hidden_dim=8, depth=1), SumCritic(), margin_scale=0.5)
+    real, fake = torch.tensor([[1.0, 1.0]]), torch.tensor([[0.0, 0.0]])
+    # L = softplus(V): L(x) = softplus(2), L(G(z)) = softplus(0) = log 2; Delta = 0.5 * |x - G(z)|_1 = 1
+    l_real, l_fake = math.log1p(math.exp(2.0)), math.log(2.0)
+    terms = model.discriminator_loss(real, fake, None)
+    assert_close(terms["loss"], torch.tensor(1.0 + l_real - l_fake))
+    assert_close(terms["margin"], torch.tensor(1.0))
+    assert_close(model.generator_loss(real, fake, None)["loss"], torch.tensor(l_fake))
+
+
+def test_gradient_penalty_option_is_added() -> None:
+    torch.manual_seed(0)
+    model = LossSensitiveGAN(
+        MLPGenerator(hidden_dim=8, depth=1),
+        MLPDiscriminator(hidden_dim=8, depth=1),
+        margin_scale=0.1,
+        gp_weight=10.0,
+    )
+    terms = model.discriminator_loss(torch.randn(8, 2), torch.randn(8, 2), None)
+    assert terms["gradient_penalty"] > 0
+    assert torch.isfinite(terms["loss"])
+
+
+def test_bad_options_are_config_errors() -> None:
+    with pytest.raises(ValueError, match="model.distance must be 'l1' or 'l2'"):
+        LossSensitiveGAN(MLPGenerator(), MLPDiscriminator(), distance="cosine")
+    with pytest.raises(ValueError, match="must be >= 0"):
+        LossSensitiveGAN(MLPGenerator(), MLPDiscriminator(), margin_scale=-1.0)
+
+
+def mean_distance_to_modes(model: L.LightningModule, n: int = 2000) -> float:
+    centres, _ = toy_modes("ring")
+    return torch.cdist(model.generate(n), centres).min(1).values.mean().item()
+
+
+def test_short_ring_run_brings_samples_to_the_modes() -> None:
+    """600 optimiser steps of LS-GAN (margin 0.1 * L1 distance) on the ring: the mean distance to the nearest
+    mode falls from about 0.85 to about 0.15 (seeds 0-3: 0.81->0.15, 0.85->0.17, 0.87->0.14, 0.91->0.16)."""
+    torch.manual_seed(0)
+    adam = partial(torch.optim.Adam, lr=1e-3, betas=(0.5, 0.999))
+    model = LossSensitiveGAN(
+        MLPGenerator(latent_dim=2, hidden_dim=64, depth=3),
+        MLPDiscriminator(hidden_dim=64, depth=3),
+        margin_scale=0.1,
+        g_optimizer=adam,
+        d_optimizer=adam,
+    )
+    before = mean_distance_to_modes(model)
+    trainer = L.Trainer(
+        max_steps=600,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(model, ToyDataModule("ring", batch_size=256, num_samples=256 * 50))
+    after = mean_distance_to_modes(model)
+    assert after < 0.5 * before, (before, after)
