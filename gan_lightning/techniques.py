@@ -63,14 +63,12 @@ def discriminator_features(gan: GANModule, x: Tensor, labels: Tensor | None) -> 
 
 
 class FeatureMatching(Technique):
-    """G matches the mean of D's features on real data: ||E f(x) - E f(G(z))||^2 (Salimans et al., section
-    3.1).
+    """G matches the mean of D's features on real data: ||E f(x) - E f(G(z))||^2 (Salimans et al., 3.1).
 
     Args:
         weight: weight of the feature-matching term.
-        replace: the term replaces the variant's generator loss (the paper); ``False`` adds it. The variant's
-        own
-            loss is still logged as ``train/g_adversarial``.
+        replace: the term replaces the variant's generator loss (the paper); ``False`` adds it. The
+            variant's own loss is still logged as ``train/g_adversarial``.
     """
 
     def __init__(self, weight: float = 1.0, replace: bool = True) -> None:
