@@ -202,6 +202,8 @@ class GANModule(L.LightningModule):
             return
         self._nonfinite_in_a_row[network] = 0
         optimizer.step()
+        # Free the gradients now: memory between phases, and no stale gradient is ever read by the other phase.
+        optimizer.zero_grad(set_to_none=True)
         if self.scheduler_interval == "step" and (scheduler := self._scheduler_of(network)) is not None:
             scheduler.step()
 
