@@ -84,6 +84,7 @@ class EBGAN(GANModule):
         self.margin, self.pt_weight, self.pretrain_steps = margin, pt_weight, pretrain_steps
 
     def discriminator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
+        # The autoencoder maximises -E[D(x)] - E[max(0, m - D(G(z)))]: low energy on data, >= m on samples.
         real_energy, fake_energy = self.critic(real), self.critic(fake)
         return {
             "loss": ebgan_discriminator_loss(real_energy, fake_energy, self.margin),
@@ -92,6 +93,7 @@ class EBGAN(GANModule):
         }
 
     def generator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
+        # The generator maximises -E[D(G(z))] (minus the pulling-away term): samples the autoencoder rebuilds.
         if not self.pt_weight:
             return {"loss": ebgan_generator_loss(self.critic(fake))}
         fake_energy, codes = self.discriminator.energy_and_code(fake)

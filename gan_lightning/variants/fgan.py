@@ -32,8 +32,8 @@ class FGAN(GANModule):
     (Algorithm 1); Adam lr 2e-4, betas (0.5, 0.999) (the paper's LSUN runs reuse DCGAN's architecture and
     settings). ``divergence="gan"`` is the original GAN with the non-saturating loss.
 
-    The raw critic output V is logged through its activation: ``train/d_divergence_estimate`` is the current
-    lower bound on D_f (see gan_lightning.divergences for the exact D_f of each name).
+    ``train/d_divergence_estimate`` logs the current lower bound on D_f (gan_lightning.divergences gives the
+    exact D_f of each name).
 
     Args:
         divergence: a row of the f-GAN table: total_variation, kl, reverse_kl, pearson, neyman,
@@ -62,9 +62,11 @@ class FGAN(GANModule):
         self.saturating = saturating
 
     def discriminator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
+        # The critic maximises the variational lower bound on D_f(P || Q).
         real_v, fake_v = self.critic(real, labels), self.critic(fake, labels)
         loss = fgan_critic_loss(self.divergence, real_v, fake_v)
         return {"loss": loss, "divergence_estimate": -loss}
 
     def generator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
+        # The generator maximises E_Q[g_f(V(G(z)))] (or minimises the bound, when saturating).
         return {"loss": fgan_generator_loss(self.divergence, self.critic(fake, labels), self.saturating)}

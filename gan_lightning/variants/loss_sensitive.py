@@ -89,6 +89,7 @@ class LossSensitiveGAN(GANModule):
         return F.softplus(self.critic(x, labels))
 
     def discriminator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
+        # L maximises -E[(Delta + L(x) - L(G(z)))_+]: samples rated a margin above their paired data.
         real_loss, fake_loss = self.loss_function(real, labels), self.loss_function(fake, labels)
         margin = self.margin_scale * sample_distance(real, fake, self.distance)
         loss = loss_sensitive_critic_loss(real_loss, fake_loss, margin, self.real_weight)
@@ -99,4 +100,5 @@ class LossSensitiveGAN(GANModule):
         return terms
 
     def generator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
+        # The generator maximises -E[L(G(z))]: samples the learned loss rates as close to data.
         return {"loss": loss_sensitive_generator_loss(self.loss_function(fake, labels))}
