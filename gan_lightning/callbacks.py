@@ -58,7 +58,9 @@ def scatter_2d(module: L.LightningModule, real: Tensor, fake: Tensor, path: Path
         grid = torch.stack([gx.flatten(), gy.flatten()], 1).to(module.device)
         # In chunks: a critic that compares samples within a batch (minibatch discrimination) grows as batch^2.
         scores = (
-            torch.cat([module.discriminator(chunk).reshape(-1) for chunk in grid.split(1024)]).reshape(gx.shape)
+            torch.cat([module.discriminator(chunk).reshape(-1) for chunk in grid.split(1024)]).reshape(
+                gx.shape
+            )
             if not module.num_classes
             else None
         )
@@ -103,15 +105,23 @@ class SampleGrid(Callback):
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.png"
         if len(getattr(pl_module.generator, "out_shape", (0, 0))) == 1:
-            z = torch.randn(self.num_points, pl_module.generator.latent_dim, generator=torch.Generator().manual_seed(0))
+            z = torch.randn(
+                self.num_points, pl_module.generator.latent_dim, generator=torch.Generator().manual_seed(0)
+            )
             fake = pl_module.generate(self.num_points, z=z)
-            real = trainer.datamodule.sample(self.num_points) if hasattr(trainer.datamodule, "sample") else fake[:0]
+            real = (
+                trainer.datamodule.sample(self.num_points)
+                if hasattr(trainer.datamodule, "sample")
+                else fake[:0]
+            )
             scatter_2d(pl_module, real, fake, path, f"{name} (step {trainer.global_step})")
             log_image(trainer, "samples", path)
             return path
         labels = pl_module.fixed_labels if pl_module.num_classes else None
         images = pl_module.generate(len(pl_module.fixed_z), labels=labels, z=pl_module.fixed_z).float().cpu()
-        nrow = len(images) // pl_module.num_classes if pl_module.num_classes else max(1, int(len(images) ** 0.5))
+        nrow = (
+            len(images) // pl_module.num_classes if pl_module.num_classes else max(1, int(len(images) ** 0.5))
+        )
         grid = make_grid(images, nrow=nrow, normalize=True, value_range=(-1, 1))
         save_image(grid, path)
         log_image(trainer, "samples", path, grid)
@@ -130,7 +140,9 @@ class RunSummary(Callback):
             return
         for key in ("train/d_loss", "train/g_loss"):
             if key in trainer.callback_metrics:
-                self.history.setdefault(key, []).append((trainer.global_step, float(trainer.callback_metrics[key])))
+                self.history.setdefault(key, []).append(
+                    (trainer.global_step, float(trainer.callback_metrics[key]))
+                )
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero:

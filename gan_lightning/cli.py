@@ -1,7 +1,7 @@
 """`gan-lightning`: LightningCLI for every variant, plus the library's own subcommands.
 
-    gan-lightning fit --config configs/toy/wgan_gp_ring.yaml
-    gan-lightning fit --print_config --config configs/mnist/nsgan.yaml
+gan-lightning fit --config configs/toy/wgan_gp_ring.yaml
+gan-lightning fit --print_config --config configs/mnist/nsgan.yaml
 """
 
 from __future__ import annotations
@@ -42,7 +42,10 @@ PARSER_KWARGS = {
 
 TRAINER_DEFAULTS = {
     "default_root_dir": "runs",
-    "logger": {"class_path": "lightning.pytorch.loggers.CSVLogger", "init_args": {"save_dir": "runs", "name": "gan"}},
+    "logger": {
+        "class_path": "lightning.pytorch.loggers.CSVLogger",
+        "init_args": {"save_dir": "runs", "name": "gan"},
+    },
 }
 
 
@@ -113,8 +116,14 @@ def _check_yaml(argv: list[str]) -> None:
 
 # jsonargparse's structure lines around the one line that says what is wrong.
 _NOISE = (
-    "Does not validate against any of the Union subtypes", "Subtypes:", "Errors:", "Given value type:",
-    "Given value:", "Expected a <class 'NoneType'>", "Problem with given class_path", "Not a valid subclass",
+    "Does not validate against any of the Union subtypes",
+    "Subtypes:",
+    "Errors:",
+    "Given value type:",
+    "Given value:",
+    "Expected a <class 'NoneType'>",
+    "Problem with given class_path",
+    "Not a valid subclass",
 )
 
 
@@ -163,8 +172,9 @@ def one_line(error: BaseException) -> str:
     if match := re.match(r"Option '([^']+)' is not accepted", detail):
         key = f"{key}.{match[1]}" if key else match[1]
         where = f" of {classes[-1].rsplit('.', 1)[-1]}" if classes else ""
-        detail = f"is not an option{where}" + (f" (see `gan-lightning fit --{keys[0]}.help {classes[-1]}`)"
-                                                 if classes and keys else "")
+        detail = f"is not an option{where}" + (
+            f" (see `gan-lightning fit --{keys[0]}.help {classes[-1]}`)" if classes and keys else ""
+        )
     elif match := re.match(r"Expected a typing\.Literal\[(.*)\]\. Got value: (.*)", detail):  # a single one
         detail = f"must be one of {match[1].replace(chr(39), '')}; got {match[2]!r}"
     elif match := re.match(r"Expected a <class '([\w.]+)'>(?:\. Got value: (.*))?", detail):
@@ -197,8 +207,14 @@ def main(args: list[str] | None = None) -> None:
         else:
             _check_yaml(argv)
             GANCLI(args=argv)
-    except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError, MisconfigurationException,
-            ArgumentError) as error:
+    except (
+        ValueError,
+        FileNotFoundError,
+        FloatingPointError,
+        RuntimeError,
+        MisconfigurationException,
+        ArgumentError,
+    ) as error:
         if debug:
             raise
         message = one_line(error)

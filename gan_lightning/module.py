@@ -84,7 +84,9 @@ class GANModule(L.LightningModule):
         if n_critic < 1:
             raise ValueError(f"model.n_critic must be a positive integer, got {n_critic}")
         if scheduler_interval not in ("step", "epoch"):
-            raise ValueError(f"model.scheduler_interval must be 'step' or 'epoch', got {scheduler_interval!r}")
+            raise ValueError(
+                f"model.scheduler_interval must be 'step' or 'epoch', got {scheduler_interval!r}"
+            )
         if not hasattr(generator, "latent_dim"):
             raise ValueError(f"model.generator ({type(generator).__name__}) must expose `latent_dim`")
         self.automatic_optimization = False
@@ -167,7 +169,9 @@ class GANModule(L.LightningModule):
     def configure_optimizers(self):  # noqa: ANN201 - Lightning's own contract
         g_opt = self._make_optimizer("g_optimizer", self.g_optimizer, self.generator)
         d_opt = self._make_optimizer("d_optimizer", self.d_optimizer, self.discriminator)
-        schedulers = [s(o) for s, o in ((self.g_scheduler, g_opt), (self.d_scheduler, d_opt)) if s is not None]
+        schedulers = [
+            s(o) for s, o in ((self.g_scheduler, g_opt), (self.d_scheduler, d_opt)) if s is not None
+        ]
         return [g_opt, d_opt], schedulers
 
     def _make_optimizer(self, key: str, factory: OptimizerCallable | None, network: nn.Module):
@@ -175,8 +179,9 @@ class GANModule(L.LightningModule):
         try:
             return (factory or (lambda p: cls(p, **kwargs)))(network.parameters())
         except ValueError as error:  # torch.optim: "Invalid learning rate: -1.0"
-            raise ValueError(f"model.{key}: {error} (learning rate, eps and weight decay must be >= 0, "
-                             "betas in [0, 1))") from error
+            raise ValueError(
+                f"model.{key}: {error} (learning rate, eps and weight decay must be >= 0, betas in [0, 1))"
+            ) from error
 
     def _scheduler_of(self, network: str):  # noqa: ANN202
         wanted = self.g_scheduler if network == "g" else self.d_scheduler
@@ -216,8 +221,10 @@ class GANModule(L.LightningModule):
     def on_nonfinite_loss(self, network: str, terms: dict[str, Tensor], what: str = "loss") -> None:
         """Raise, or (``on_nonfinite="skip"``) count and log the skipped step; give up after too many."""
         values = ", ".join(f"{k}={v.item():.4g}" for k, v in terms.items())
-        problem = (f"non-finite {'generator' if network == 'g' else 'discriminator'} {what} at global step "
-                   f"{self.global_step} ({values})")
+        problem = (
+            f"non-finite {'generator' if network == 'g' else 'discriminator'} {what} at global step "
+            f"{self.global_step} ({values})"
+        )
         advice = "lower the learning rate or check the data"
         if self.on_nonfinite == "raise":
             raise FloatingPointError(f"{problem}; {advice} (or set model.on_nonfinite: skip)")
@@ -314,22 +321,30 @@ class GANModule(L.LightningModule):
         source = f"checkpoint {str(self.trainer.ckpt_path or '')!r}".replace(" ''", "")
         variant = checkpoint.get("gan_variant")
         if variant is not None and variant != type(self).__name__:
-            raise ValueError(f"{source} was written by a {variant} model, but the config builds "
-                             f"{type(self).__name__}: set model.class_path to the checkpoint's variant")
+            raise ValueError(
+                f"{source} was written by a {variant} model, but the config builds "
+                f"{type(self).__name__}: set model.class_path to the checkpoint's variant"
+            )
         if not self.strict_loading:
             return
         saved, own = checkpoint.get("state_dict", {}), self.state_dict()
         for key, value in own.items():
             if key not in saved:
-                raise ValueError(f"{source} does not fit this {type(self).__name__}: it lacks {key} "
-                                 "(other networks or techniques than the config's?)")
+                raise ValueError(
+                    f"{source} does not fit this {type(self).__name__}: it lacks {key} "
+                    "(other networks or techniques than the config's?)"
+                )
             if tuple(saved[key].shape) != tuple(value.shape):
-                raise ValueError(f"{source} does not fit this {type(self).__name__}: {key} has shape "
-                                 f"{tuple(saved[key].shape)} there but {tuple(value.shape)} in the model "
-                                 "(check the networks' sizes in the config)")
+                raise ValueError(
+                    f"{source} does not fit this {type(self).__name__}: {key} has shape "
+                    f"{tuple(saved[key].shape)} there but {tuple(value.shape)} in the model "
+                    "(check the networks' sizes in the config)"
+                )
         if unexpected := [key for key in saved if key not in own]:
-            raise ValueError(f"{source} does not fit this {type(self).__name__}: it has {unexpected[0]}, "
-                             "which the model lacks (other networks or techniques than the config's?)")
+            raise ValueError(
+                f"{source} does not fit this {type(self).__name__}: it has {unexpected[0]}, "
+                "which the model lacks (other networks or techniques than the config's?)"
+            )
 
     def on_fit_start(self) -> None:
         # Lightning gives every rank the same seed, so without this all ranks would draw the same latents
@@ -341,8 +356,10 @@ class GANModule(L.LightningModule):
             set_rng_states(states[rank])
             return
         if states is not None:
-            rank_zero_warn(f"the checkpoint holds the random states of {len(states)} ranks, this run has "
-                           f"{world}: training continues with fresh random streams (not bit-exact)")
+            rank_zero_warn(
+                f"the checkpoint holds the random states of {len(states)} ranks, this run has "
+                f"{world}: training continues with fresh random streams (not bit-exact)"
+            )
         if world > 1:
             torch.manual_seed((torch.initial_seed() + 1_000_003 * rank) % 2**63)
 

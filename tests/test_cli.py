@@ -22,7 +22,10 @@ def test_print_config_round_trips(tmp_path: Path, capsys: pytest.CaptureFixture[
     printed = capsys.readouterr().out
     config = yaml.safe_load(printed)
     assert config["model"]["class_path"] == "gan_lightning.variants.WGANGP"
-    assert config["model"]["init_args"]["gp_weight"] == yaml.safe_load(Path(RING).read_text())["model"]["init_args"]["gp_weight"]
+    assert (
+        config["model"]["init_args"]["gp_weight"]
+        == yaml.safe_load(Path(RING).read_text())["model"]["init_args"]["gp_weight"]
+    )
     (tmp_path / "printed.yaml").write_text(printed)
     main(["fit", "--config", str(tmp_path / "printed.yaml"), "--trainer.fast_dev_run", "1"])
     assert (tmp_path / "runs" / "samples" / "final.png").is_file()
@@ -34,8 +37,19 @@ def test_runs_are_named_after_their_config() -> None:
 
 
 def test_plain_ddp_strategy_tolerates_the_idle_network_of_each_phase() -> None:
-    cli = GANCLI(args=["--config", RING, "--trainer.strategy", "ddp", "--trainer.devices", "1",
-                       "--trainer.accelerator", "cpu"], run=False)
+    cli = GANCLI(
+        args=[
+            "--config",
+            RING,
+            "--trainer.strategy",
+            "ddp",
+            "--trainer.devices",
+            "1",
+            "--trainer.accelerator",
+            "cpu",
+        ],
+        run=False,
+    )
     assert cli.trainer.strategy._ddp_kwargs.get("find_unused_parameters") is True
 
 
@@ -51,8 +65,12 @@ def test_trainer_flags_manual_optimisation_refuses_give_one_line_errors(
 
 
 def test_module_entry_point_runs() -> None:
-    done = subprocess.run([sys.executable, "-m", "gan_lightning", "fit", "--model.help", "WGANGP"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "gan_lightning", "fit", "--model.help", "WGANGP"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     for parameter in ("--model.gp_weight", "--model.n_critic", "--model.g_optimizer", "--model.d_scheduler"):
         assert parameter in done.stdout

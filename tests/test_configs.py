@@ -24,13 +24,22 @@ DATA_OVERRIDES: dict[str, Callable[[Path], list[str]]] = {}
 # Image data: tiny generated files (tests/fixtures.py) and small batches instead of downloads.
 DATA_OVERRIDES["MNISTDataModule"] = lambda tmp: ["--data.data_dir", str(write_tiny_idx(tmp / "mnist", n=128))]
 DATA_OVERRIDES["CelebADataModule"] = lambda tmp: [
-    "--data.data_dir", str(write_tiny_celeba(tmp / "celeba", n=24)), "--data.batch_size", "4",
-    "--data.num_workers", "0", "--data.download", "false",
+    "--data.data_dir",
+    str(write_tiny_celeba(tmp / "celeba", n=24)),
+    "--data.batch_size",
+    "4",
+    "--data.num_workers",
+    "0",
+    "--data.download",
+    "false",
 ]
 DATA_OVERRIDES["ImageFolderDataModule"] = lambda tmp: [
-    "--data.data_dir", str(write_image_folder(tmp / "images", {"a": [(255, 0, 0)] * 4, "b": [(0, 0, 9)] * 4},
-                                              (80, 64))),
-    "--data.batch_size", "4", "--data.num_workers", "0",
+    "--data.data_dir",
+    str(write_image_folder(tmp / "images", {"a": [(255, 0, 0)] * 4, "b": [(0, 0, 9)] * 4}, (80, 64))),
+    "--data.batch_size",
+    "4",
+    "--data.num_workers",
+    "0",
 ]
 
 
@@ -41,6 +50,16 @@ def _data_class(config: Path) -> str:
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(ROOT / "configs")))
 def test_config_trains_two_batches(config: Path, tmp_path: Path) -> None:
     extra = DATA_OVERRIDES.get(_data_class(config), lambda _: [])(tmp_path)
-    main(["fit", "--config", str(config), "--trainer.fast_dev_run", "2", "--trainer.default_root_dir",
-          str(tmp_path), *extra])
+    main(
+        [
+            "fit",
+            "--config",
+            str(config),
+            "--trainer.fast_dev_run",
+            "2",
+            "--trainer.default_root_dir",
+            str(tmp_path),
+            *extra,
+        ]
+    )
     assert (tmp_path / "samples" / "final.png").is_file()

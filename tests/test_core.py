@@ -29,8 +29,15 @@ def softplus(x: float) -> float:
 
 
 def trainer(**kwargs) -> L.Trainer:
-    defaults = dict(logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                    enable_model_summary=False, max_epochs=1, accelerator="cpu", devices=1)
+    defaults = dict(
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        max_epochs=1,
+        accelerator="cpu",
+        devices=1,
+    )
     return L.Trainer(**{**defaults, **kwargs})
 
 
@@ -95,7 +102,9 @@ def test_gradient_penalty_uses_interpolates_between_real_and_fake() -> None:
     real, fake = torch.tensor([[3.0, 4.0]]), torch.tensor([[0.0, 1.0]])
     critic = lambda x: 0.5 * x.pow(2).sum(1)  # noqa: E731
     assert_close(gradient_penalty(critic, real, fake, eps=torch.ones(1)), torch.tensor((5.0 - 1) ** 2))
-    assert_close(gradient_penalty(critic, real, fake, eps=torch.zeros(1)), torch.tensor(0.0), atol=1e-6, rtol=0)
+    assert_close(
+        gradient_penalty(critic, real, fake, eps=torch.zeros(1)), torch.tensor(0.0), atol=1e-6, rtol=0
+    )
 
 
 def test_gradient_penalty_is_finite_where_the_gradient_is_exactly_zero() -> None:
@@ -143,7 +152,9 @@ class PhaseProbe(NSGAN):
 
 
 def test_each_phase_changes_only_its_own_network_and_restores_requires_grad() -> None:
-    model = PhaseProbe(MLPGenerator(hidden_dim=16, depth=2), MLPDiscriminator(hidden_dim=16, depth=2), n_critic=2)
+    model = PhaseProbe(
+        MLPGenerator(hidden_dim=16, depth=2), MLPDiscriminator(hidden_dim=16, depth=2), n_critic=2
+    )
     trainer(limit_train_batches=5).fit(model, toy())
     assert model.batches_seen == 5
 
@@ -178,8 +189,13 @@ def test_max_steps_counts_updates_of_both_networks() -> None:
 @pytest.mark.parametrize("interval,expected", [("epoch", 0.25), ("step", 0.5**6)])
 def test_schedulers_are_stepped_by_the_module(interval: str, expected: float) -> None:
     step_lr = lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)  # noqa: E731
-    model = small_nsgan(g_scheduler=step_lr, d_scheduler=step_lr, scheduler_interval=interval,
-                        g_optimizer=lambda p: torch.optim.SGD(p, lr=1.0), d_optimizer=lambda p: torch.optim.SGD(p, lr=1.0))
+    model = small_nsgan(
+        g_scheduler=step_lr,
+        d_scheduler=step_lr,
+        scheduler_interval=interval,
+        g_optimizer=lambda p: torch.optim.SGD(p, lr=1.0),
+        d_optimizer=lambda p: torch.optim.SGD(p, lr=1.0),
+    )
     trainer(limit_train_batches=3, max_epochs=2).fit(model, toy())
     g_opt, d_opt = model.optimizers()
     assert_close(d_opt.param_groups[0]["lr"], expected)  # 6 critic steps, 2 epochs
@@ -190,7 +206,12 @@ def test_paper_default_optimisers() -> None:
     model = WGANGP(MLPGenerator(), MLPDiscriminator())
     (g_opt, d_opt), _ = model.configure_optimizers()
     assert isinstance(d_opt, torch.optim.Adam)
-    assert (d_opt.defaults["lr"], d_opt.defaults["betas"], model.n_critic, model.gp_weight) == (1e-4, (0.0, 0.9), 5, 10.0)
+    assert (d_opt.defaults["lr"], d_opt.defaults["betas"], model.n_critic, model.gp_weight) == (
+        1e-4,
+        (0.0, 0.9),
+        5,
+        10.0,
+    )
     model = LSGAN(MLPGenerator(), MLPDiscriminator())
     assert (model.a, model.b, model.c) == (-1.0, 1.0, 0.0)
 
@@ -249,14 +270,21 @@ def test_nonfinite_loss_stops_with_a_clear_message() -> None:
 def distances_to_ring(points: torch.Tensor) -> tuple[float, float]:
     """(mean distance to the nearest of the 8 modes, mean distance to the unit circle)."""
     centres = ToyDataModule("ring").mode_centers
-    return torch.cdist(points, centres).min(1).values.mean().item(), (points.norm(dim=1) - 1).abs().mean().item()
+    return torch.cdist(points, centres).min(1).values.mean().item(), (
+        points.norm(dim=1) - 1
+    ).abs().mean().item()
 
 
 def test_wgan_gp_moves_samples_onto_the_ring() -> None:
     torch.manual_seed(0)
     adam = lambda p: torch.optim.Adam(p, lr=2e-3, betas=(0.0, 0.9))  # noqa: E731
-    model = WGANGP(MLPGenerator(hidden_dim=64), MLPDiscriminator(hidden_dim=64), g_optimizer=adam, d_optimizer=adam,
-                   gp_weight=1.0)
+    model = WGANGP(
+        MLPGenerator(hidden_dim=64),
+        MLPDiscriminator(hidden_dim=64),
+        g_optimizer=adam,
+        d_optimizer=adam,
+        gp_weight=1.0,
+    )
     z = torch.randn(2000, 2, generator=torch.Generator().manual_seed(1))
     mode_before, circle_before = distances_to_ring(model.generate(2000, z=z))
     trainer(max_steps=600, max_epochs=-1).fit(model, toy(batch_size=128, num_samples=25_600))

@@ -39,7 +39,9 @@ def toy_modes(name: ToyName) -> tuple[Tensor | None, float]:
         return torch.cartesian_prod(axis, axis) / 2.828, 0.05 / 2.828
     if name == "swissroll":
         return None, 0.0
-    raise ValueError(f"data.dataset must be one of ring, grid, 8gaussians, 25gaussians, swissroll; got {name!r}")
+    raise ValueError(
+        f"data.dataset must be one of ring, grid, 8gaussians, 25gaussians, swissroll; got {name!r}"
+    )
 
 
 def sample_toy(name: ToyName, n: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
@@ -71,7 +73,9 @@ class ToyDataModule(L.LightningDataModule):
         if batch_size < 1:
             raise ValueError(f"data.batch_size must be a positive integer, got {batch_size}")
         if num_samples < batch_size:
-            raise ValueError(f"data.num_samples ({num_samples}) must be at least data.batch_size ({batch_size})")
+            raise ValueError(
+                f"data.num_samples ({num_samples}) must be at least data.batch_size ({batch_size})"
+            )
         self.dataset, self.num_samples, self.batch_size, self.seed = dataset, num_samples, batch_size, seed
         self.data_shape = (2,)
         self.num_classes = 0 if self.mode_centers is None else len(self.mode_centers)

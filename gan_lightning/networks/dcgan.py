@@ -59,7 +59,9 @@ class DCGANGenerator(nn.Module):
         width: channels of the last hidden layer; earlier layers double it at each lower resolution.
     """
 
-    def __init__(self, latent_dim: int = 100, image_size: int = 28, channels: int = 1, width: int = 64) -> None:
+    def __init__(
+        self, latent_dim: int = 100, image_size: int = 28, channels: int = 1, width: int = 64
+    ) -> None:
         super().__init__()
         self.latent_dim = latent_dim
         self.out_shape = (channels, image_size, image_size)
@@ -71,7 +73,11 @@ class DCGANGenerator(nn.Module):
         layers: list[nn.Module] = []
         c = top
         for _ in range(doublings - 1):
-            layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(True)]
+            layers += [
+                nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(c // 2),
+                nn.ReLU(True),
+            ]
             c //= 2
         layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1), nn.Tanh()]
         self.body = nn.Sequential(*layers)
@@ -108,7 +114,11 @@ class DCGANDiscriminator(nn.Module):
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         c = width
         for _ in range(doublings - 1):
-            layers += [nn.Conv2d(c, c * 2, 4, 2, 1, bias=norm == "none"), _norm(norm, c * 2), nn.LeakyReLU(0.2, True)]
+            layers += [
+                nn.Conv2d(c, c * 2, 4, 2, 1, bias=norm == "none"),
+                _norm(norm, c * 2),
+                nn.LeakyReLU(0.2, True),
+            ]
             c *= 2
         self.body = nn.Sequential(*layers)
         self.head = nn.Conv2d(c, 1, start, 1, 0)

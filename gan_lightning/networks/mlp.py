@@ -7,7 +7,9 @@ from torch import Tensor, nn
 from gan_lightning.networks.spectral import apply_spectral_norm
 
 
-def _mlp(in_dim: int, hidden_dim: int, depth: int, out_dim: int, activation: type[nn.Module]) -> nn.Sequential:
+def _mlp(
+    in_dim: int, hidden_dim: int, depth: int, out_dim: int, activation: type[nn.Module]
+) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i in range(depth):
         layers += [nn.Linear(in_dim if i == 0 else hidden_dim, hidden_dim), activation()]

@@ -33,14 +33,20 @@ class WGANGP(GANModule):
     ) -> None:
         super().__init__(generator, discriminator, n_critic=n_critic, **kwargs)
         if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in discriminator.modules()):
-            raise ValueError("model.discriminator uses batch norm, which the per-sample gradient penalty forbids: "
-                             "set its norm to 'layer' or 'none'")
+            raise ValueError(
+                "model.discriminator uses batch norm, which the per-sample gradient penalty forbids: "
+                "set its norm to 'layer' or 'none'"
+            )
         self.gp_weight = gp_weight
 
     def discriminator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
         wasserstein = wasserstein_critic_loss(self.critic(real, labels), self.critic(fake, labels))
         penalty = gradient_penalty(lambda x: self.critic(x, labels), real, fake)
-        return {"loss": wasserstein + self.gp_weight * penalty, "wasserstein": -wasserstein, "gradient_penalty": penalty}
+        return {
+            "loss": wasserstein + self.gp_weight * penalty,
+            "wasserstein": -wasserstein,
+            "gradient_penalty": penalty,
+        }
 
     def generator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
         return {"loss": wasserstein_generator_loss(self.critic(fake, labels))}
