@@ -22,6 +22,13 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
+# Benchmarks (docs/benchmarks.md): quick = overhead ratio + reduced toy table; full = everything.
+bench: $(STAMP)
+	$(PY) benchmarks/run.py quick
+
+bench-full: $(STAMP)
+	$(PY) benchmarks/run.py full
+
 lint: $(STAMP)
 	.venv/bin/ruff check gan_lightning tests benchmarks
 	.venv/bin/ruff format --check gan_lightning tests benchmarks

@@ -1,0 +1,269 @@
+"""Framework overhead: the same GAN trained through gan-lightning's Trainer path and a plain PyTorch loop.
+
+Same DCGAN 28x28 networks (same initial weights), batch size, optimisers, objective and in-memory data; the
+two arms alternate A B A B in one process and each reports seconds per generator step. Prints the median
+ratio (a)/(b) with min and max, the overhead in milliseconds per generator step, and the peak resident memory
+of each arm measured in a child process of its own (peak, and its growth over the process after imports and
+data).
+
+The Lightning arm runs with the Trainer's default logger (writing every 50 steps to a temporary folder) and no
+progress bar, checkpoints or model summary; the plain arm freezes the critic during the generator step as
+``toggle_optimizer`` does, so both compute the same gradients.
+
+    python benchmarks/overhead.py --rounds 3 --steps 20 --out benchmarks/results
+    python benchmarks/overhead.py --profile 25   # cProfile of one Lightning run: where the extra time goes
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import cProfile
+import gzip
+import io
+import json
+import logging
+import os
+import pstats
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from gan_lightning.losses import (
+    nonsaturating_discriminator_loss,
+    nonsaturating_generator_loss,
+    wasserstein_critic_loss,
+    wasserstein_generator_loss,
+)
+from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
+from gan_lightning.penalties import gradient_penalty
+from gan_lightning.variants import NSGAN, WGANGP
+
+MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
+# objective -> (variant, n_critic, (lr, Adam betas))
+OBJECTIVES = {"nsgan": (NSGAN, 1, (2e-4, (0.5, 0.999))), "wgan_gp": (WGANGP, 5, (1e-4, (0.0, 0.9)))}
+
+
+def images(n: int) -> torch.Tensor:
+    """n MNIST test digits in [-1, 1] when the shared copy is there, else seeded noise of the same shape."""
+    if MNIST.is_file():
+        raw = gzip.decompress(MNIST.read_bytes())
+        digits = torch.frombuffer(bytearray(raw[16:]), dtype=torch.uint8).view(-1, 1, 28, 28)[:n]
+        return digits.float() / 127.5 - 1
+    return torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+
+
+def networks(objective: str) -> tuple[torch.nn.Module, torch.nn.Module]:
+    torch.manual_seed(0)
+    norm = "layer" if objective == "wgan_gp" else "batch"
+    return DCGANGenerator(latent_dim=100, image_size=28), DCGANDiscriminator(image_size=28, norm=norm)
+
+
+def loader(data: torch.Tensor, batch_size: int) -> DataLoader:
+    dataset = TensorDataset(data, torch.zeros(len(data), dtype=torch.long))
+    return DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True)
+
+
+class _Clock(L.Callback):
+    def on_train_start(self, trainer, module) -> None:  # noqa: ANN001
+        self.start = time.perf_counter()
+
+    def on_train_end(self, trainer, module) -> None:  # noqa: ANN001
+        self.seconds = time.perf_counter() - self.start
+
+
+def run_lightning(objective: str, data: torch.Tensor, steps: int, batch_size: int) -> float:
+    """Seconds per generator step through GANModule + Trainer (default logger, no progress bar)."""
+    cls, n_critic, (lr, betas) = OBJECTIVES[objective]
+    generator, discriminator = networks(objective)
+    adam = lambda p: torch.optim.Adam(p, lr=lr, betas=betas)  # noqa: E731
+    model = cls(generator, discriminator, g_optimizer=adam, d_optimizer=adam, n_critic=n_critic)
+    clock = _Clock()
+    with tempfile.TemporaryDirectory() as logs:
+        trainer = L.Trainer(
+            max_steps=steps * (n_critic + 1),
+            max_epochs=-1,
+            accelerator="cpu",
+            devices=1,
+            default_root_dir=logs,  # the default logger (TensorBoard, else CSV) writes here
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            callbacks=[clock],
+        )
+        trainer.fit(model, loader(data, batch_size))
+    return clock.seconds / steps
+
+
+def run_plain(objective: str, data: torch.Tensor, steps: int, batch_size: int) -> float:
+    """Seconds per generator step of the loop a PyTorch user would write by hand."""
+    _, n_critic, (lr, betas) = OBJECTIVES[objective]
+    generator, discriminator = networks(objective)
+    g_opt = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
+    d_opt = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
+    wgan = objective == "wgan_gp"
+    batches, critic_steps, generator_steps = loader(data, batch_size), 0, 0
+    start = time.perf_counter()
+    while generator_steps < steps:
+        for real, _ in batches:
+            with torch.no_grad():
+                fake = generator(torch.randn(len(real), 100))
+            real_scores, fake_scores = discriminator(real), discriminator(fake)
+            if wgan:
+                d_loss = wasserstein_critic_loss(real_scores, fake_scores)
+                d_loss = d_loss + 10 * gradient_penalty(discriminator, real, fake)
+            else:
+                d_loss = nonsaturating_discriminator_loss(real_scores, fake_scores)
+            d_opt.zero_grad(set_to_none=True)
+            d_loss.backward()
+            d_opt.step()
+            critic_steps += 1
+            if critic_steps % n_critic:
+                continue
+            discriminator.requires_grad_(False)  # no critic weight gradients in the generator step
+            fake_scores = discriminator(generator(torch.randn(len(real), 100)))
+            g_loss = (
+                wasserstein_generator_loss(fake_scores) if wgan else nonsaturating_generator_loss(fake_scores)
+            )
+            g_opt.zero_grad(set_to_none=True)
+            g_loss.backward()
+            g_opt.step()
+            discriminator.requires_grad_(True)
+            generator_steps += 1
+            if generator_steps == steps:
+                break
+    return (time.perf_counter() - start) / steps
+
+
+ARMS = {"gan_lightning": run_lightning, "plain_pytorch": run_plain}
+
+
+def peak_memory_mib(arm: str, objective: str, steps: int, batch_size: int) -> dict[str, float]:
+    """Peak resident memory of a child process that runs one arm, and its growth over the baseline (MiB)."""
+    code = (
+        "import resource, sys, warnings; warnings.filterwarnings('ignore'); "
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+        "import overhead as o; data = o.images(2048); "
+        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+        f"o.ARMS[{arm!r}]({objective!r}, data, {steps}, {batch_size}); "
+        "print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    base, peak = (int(v) / 1024 for v in done.stdout.strip().splitlines()[-1].split())
+    return {"peak": peak, "growth": peak - base}
+
+
+def profile(objective: str, steps: int, batch_size: int, top: int) -> str:
+    """cProfile of one Lightning run, sorted by cumulative time (the lines of Lightning and gan_lightning)."""
+    data = images(2048)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run_lightning(objective, data, steps, batch_size)
+    profiler.disable()
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats("lightning|gan_lightning", top)
+    return text.getvalue()
+
+
+def _quiet() -> None:
+    warnings.filterwarnings("ignore")
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=20, help="generator steps per arm and round")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--objectives", nargs="+", default=list(OBJECTIVES), choices=list(OBJECTIVES))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of timing, print the top N lines of a cProfile of the Lightning arm",
+    )
+    args = parser.parse_args(argv)
+    _quiet()
+    if args.profile:
+        for objective in args.objectives:
+            print(profile(objective, args.steps, args.batch_size, args.profile))
+        return {}
+    data = images(2048)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    results = {
+        "device": "cpu",
+        "threads": torch.get_num_threads(),
+        "cpus": os.cpu_count(),
+        "load_average_1min_at_start": load,
+        "batch_size": args.batch_size,
+        "steps": args.steps,
+        "rounds": args.rounds,
+        "torch": torch.__version__,
+        "lightning": L.__version__,
+        "rows": [],
+    }
+    for objective in args.objectives:
+        run_lightning(objective, data, 2, args.batch_size)  # warm-up: imports, allocator, first-call costs
+        run_plain(objective, data, 2, args.batch_size)
+        times: dict[str, list[float]] = {arm: [] for arm in ARMS}
+        for _ in range(args.rounds):
+            for arm, run in ARMS.items():  # A B A B ...
+                times[arm].append(run(objective, copy.deepcopy(data), args.steps, args.batch_size))
+        ratios = [a / b for a, b in zip(times["gan_lightning"], times["plain_pytorch"], strict=True)]
+        extra_ms = [
+            1000 * (a - b) for a, b in zip(times["gan_lightning"], times["plain_pytorch"], strict=True)
+        ]
+        row = {
+            "objective": objective,
+            "seconds_per_g_step": {arm: statistics.median(t) for arm, t in times.items()},
+            "seconds_per_g_step_all": times,
+            "ratio_median": statistics.median(ratios),
+            "ratio_min": min(ratios),
+            "ratio_max": max(ratios),
+            "overhead_ms_per_g_step_median": statistics.median(extra_ms),
+            "peak_rss_mib": {arm: peak_memory_mib(arm, objective, 3, args.batch_size) for arm in ARMS},
+        }
+        results["rows"].append(row)
+    results["load_average_1min_at_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines = [
+        f"DCGAN 28x28, batch {args.batch_size}, {args.steps} generator steps x {args.rounds} rounds per arm, "
+        f"{results['threads']} torch thread(s), load average {load:.1f} at start / "
+        f"{results['load_average_1min_at_end']:.1f} at end",
+        "",
+        "| objective | s per G step, gan-lightning | s per G step, plain PyTorch | ratio median [min, max] "
+        "| overhead ms per G step | peak RSS MiB (growth), gan-lightning | peak RSS MiB (growth), plain |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results["rows"]:
+        s, m = r["seconds_per_g_step"], r["peak_rss_mib"]
+        gl, pl = m["gan_lightning"], m["plain_pytorch"]
+        lines.append(
+            f"| {r['objective']} | {s['gan_lightning']:.4f} | {s['plain_pytorch']:.4f} | "
+            f"{r['ratio_median']:.3f} [{r['ratio_min']:.3f}, {r['ratio_max']:.3f}] | "
+            f"{r['overhead_ms_per_g_step_median']:.1f} | {gl['peak']:.0f} ({gl['growth']:.0f}) | "
+            f"{pl['peak']:.0f} ({pl['growth']:.0f}) |"
+        )
+    table = "\n".join(lines)
+    print(table)
+    results["table"] = table
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "overhead.json").write_text(json.dumps(results, indent=2))
+    (args.out / "overhead.md").write_text(table + "\n")
+    return results
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    main()

@@ -1,0 +1,77 @@
+"""Run the benchmarks: ``quick`` (make bench, under 20 minutes on 2 CPU cores) or ``full`` (make bench-full).
+
+quick: the framework overhead (DCGAN 28x28, NS-GAN and WGAN-GP, 3 rounds of 10 generator steps per arm) and a
+reduced mode-collapse table (NS-GAN, WGAN-GP and LSGAN on ring and grid, 2 seeds, 1,000 generator steps).
+full: the overhead with 5 rounds of 20 steps, the whole mode-collapse table (8 variants, 5 seeds), the shipped
+best configs (configs/toy/best_ring.yaml, best_grid.yaml, 5 seeds), the MNIST comparison of six objectives (20
+epochs, 3 seeds) and the GPU throughput (skipped with a message where there is no CUDA device).
+
+Every script prints its tables and writes JSON, Markdown and PNG files to ``--out`` (benchmarks/results).
+
+    python benchmarks/run.py quick
+    python benchmarks/run.py full --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def steps(mode: str, out: Path, jobs: int) -> list[list[str]]:
+    """The benchmark commands of one mode, in order."""
+    common = ["--out", str(out)]
+    if mode == "quick":
+        return [
+            ["overhead.py", "--rounds", "3", "--steps", "10", *common],
+            ["toy_modes.py", "--quick", "--jobs", str(jobs), *common],
+        ]
+    return [
+        ["overhead.py", "--rounds", "5", "--steps", "20", *common],
+        ["toy_modes.py", "--seeds", "5", "--jobs", str(jobs), *common],
+        [
+            "toy_modes.py",
+            "--config",
+            str(ROOT / "configs/toy/best_ring.yaml"),
+            "--config",
+            str(ROOT / "configs/toy/best_grid.yaml"),
+            "--seeds",
+            "5",
+            "--jobs",
+            str(jobs),
+            *common,
+        ],
+        ["mnist_comparison.py", "--epochs", "20", "--seeds", "3", "--jobs", str(jobs), *common],
+        ["gpu_throughput.py", *common],
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=("quick", "full"))
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="processes in parallel")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    args = parser.parse_args(argv)
+    # One thread per process: the runs are small and run side by side on few cores.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    start = time.perf_counter()
+    for command in steps(args.mode, args.out, args.jobs):
+        print(f"\n=== {' '.join(command)}", flush=True)
+        began = time.perf_counter()
+        done = subprocess.run([sys.executable, str(HERE / command[0]), *command[1:]], env=env, cwd=ROOT)
+        print(f"=== {command[0]}: {time.perf_counter() - began:.0f} s (exit {done.returncode})", flush=True)
+        if done.returncode:
+            return done.returncode
+    print(f"\nbenchmarks ({args.mode}) done in {time.perf_counter() - start:.0f} s; results in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
