@@ -17,6 +17,7 @@ progress bar, checkpoints or model summary; the plain arm freezes the critic dur
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import cProfile
 import gzip
@@ -147,18 +148,34 @@ def run_plain(objective: str, data: torch.Tensor, steps: int, batch_size: int) -
 ARMS = {"gan_lightning": run_lightning, "plain_pytorch": run_plain}
 
 
+def _rss_mib(field: str) -> float:
+    """A memory field of /proc/self/status (VmRSS: now; VmHWM: the peak) in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def measure_arm(arm: str, objective: str, steps: int, batch_size: int) -> None:
+    """Run one arm after resetting the peak-RSS mark; print the RSS before and the peak during training."""
+    data = images(2048)
+    with contextlib.suppress(OSError):  # Linux: "5" resets VmHWM, so the peak is that of training alone
+        Path("/proc/self/clear_refs").write_text("5")
+    base = _rss_mib("VmRSS")
+    ARMS[arm](objective, data, steps, batch_size)
+    print(base, _rss_mib("VmHWM"))
+
+
 def peak_memory_mib(arm: str, objective: str, steps: int, batch_size: int) -> dict[str, float]:
-    """Peak resident memory of a child process that runs one arm, and its growth over the baseline (MiB)."""
+    """Peak resident memory of a child process that runs one arm, and its growth over its RSS before training
+    (after imports and data), in MiB."""
     code = (
-        "import resource, sys, warnings; warnings.filterwarnings('ignore'); "
+        "import sys, warnings; warnings.filterwarnings('ignore'); "
         f"sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-        "import overhead as o; data = o.images(2048); "
-        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
-        f"o.ARMS[{arm!r}]({objective!r}, data, {steps}, {batch_size}); "
-        "print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        f"import overhead; overhead.measure_arm({arm!r}, {objective!r}, {steps}, {batch_size})"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    base, peak = (int(v) / 1024 for v in done.stdout.strip().splitlines()[-1].split())
+    base, peak = (float(v) for v in done.stdout.strip().splitlines()[-1].split())
     return {"peak": peak, "growth": peak - base}
 
 
