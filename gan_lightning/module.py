@@ -350,6 +350,7 @@ class GANModule(L.LightningModule):
         # Lightning gives every rank the same seed, so without this all ranks would draw the same latents
         # (a DDP global batch of N x B samples would hold only B distinct fakes). A resumed run instead gets
         # back each rank's saved streams.
+        self._check_generator_fits_data()
         states, self._rng_states_to_restore = self._rng_states_to_restore, None
         rank, world = self.global_rank, self.trainer.world_size
         if states is not None and len(states) == world:
@@ -370,6 +371,9 @@ class GANModule(L.LightningModule):
         ddp_kwargs = getattr(self.trainer.strategy, "_ddp_kwargs", None)
         if isinstance(ddp_kwargs, dict) and not ddp_kwargs.get("static_graph"):
             ddp_kwargs["find_unused_parameters"] = True
+
+    def _check_generator_fits_data(self) -> None:
+        # Called once the networks are on their device (in setup they may still be on the CPU).
         datamodule = getattr(self.trainer, "datamodule", None)
         expected = getattr(datamodule, "data_shape", None)
         if expected is None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 from fixtures import write_image_folder, write_tiny_celeba, write_tiny_idx
 
@@ -55,6 +56,33 @@ def test_config_trains_two_batches(config: Path, tmp_path: Path) -> None:
             "fit",
             "--config",
             str(config),
+            "--trainer.fast_dev_run",
+            "2",
+            "--trainer.default_root_dir",
+            str(tmp_path),
+            *extra,
+        ]
+    )
+    assert (tmp_path / "samples" / "final.png").is_file()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("precision", ["32-true", "bf16-mixed", "16-mixed"])
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(ROOT / "configs")))
+def test_config_trains_two_batches_on_gpu(config: Path, precision: str, tmp_path: Path) -> None:
+    extra = DATA_OVERRIDES.get(_data_class(config), lambda _: [])(tmp_path)
+    main(
+        [
+            "fit",
+            "--config",
+            str(config),
+            "--trainer.accelerator",
+            "gpu",
+            "--trainer.devices",
+            "1",
+            "--trainer.precision",
+            precision,
             "--trainer.fast_dev_run",
             "2",
             "--trainer.default_root_dir",
