@@ -198,13 +198,13 @@ def format_table(runs: list[dict], floor: dict[str, float], note: str) -> str:
     lines = [
         note,
         "",
-        "| model | FID (LeNet) | KID x 1000 (LeNet) | generator steps | s per epoch | s per run (training) |",
+        "| model | FID (LeNet) | KID (LeNet) | generator steps | s per epoch | s per run (training) |",
         "|---|---|---|---|---|---|",
     ]
     for name in dict.fromkeys(r["model"] for r in runs):
         group = [r for r in runs if r["model"] == name]
         fid, fid_se = _mean_se([r["fid"] for r in group])
-        kid, kid_se = _mean_se([1000 * r["kid_mean"] for r in group])
+        kid, kid_se = _mean_se([r["kid_mean"] for r in group])
         per_epoch = statistics.mean(s for r in group for s in r["epoch_seconds"])
         train = statistics.mean(r["train_seconds"] for r in group)
         lines.append(
@@ -214,7 +214,7 @@ def format_table(runs: list[dict], floor: dict[str, float], note: str) -> str:
         )
     lines.append(
         f"| real vs real (two halves of the 10,000 digits) | {floor['fid']:.2f} | "
-        f"{1000 * floor['kid_mean']:.2f} "
+        f"{floor['kid_mean']:.2f} "
         "| - | - | - |"
     )
     return "\n".join(lines)

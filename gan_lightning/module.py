@@ -53,7 +53,16 @@ class GANModule(L.LightningModule):
             ``train/nonfinite_skipped``) and gives up after ``max_nonfinite_steps`` in a row of one network.
             Either way no non-finite update reaches the weights, so checkpoints stay finite.
         max_nonfinite_steps: consecutive skipped steps of one network after which ``"skip"`` gives up.
+        nonfinite_check: when ``"raise"`` reads its check. ``"step"``: after every phase, before the update
+            (a device-to-host sync per phase: free on the CPU, but it stalls a GPU's queue). ``"deferred"``: a
+            flag kept on the device, read every ``DEFERRED_CHECK_INTERVAL`` batches, before every checkpoint and
+            at the end of every epoch and of training; the run still stops with the step that failed and no
+            checkpoint holds the non-finite weights, but the weights in memory may have taken the update.
+            ``"auto"``: ``"deferred"`` on an accelerator with ``on_nonfinite="raise"``, else ``"step"``.
     """
+
+    #: Batches between two reads of the deferred non-finite check (``nonfinite_check="deferred"``).
+    DEFERRED_CHECK_INTERVAL = 100
 
     # Paper defaults, overridden by each variant: (optimiser class, keyword arguments).
     default_optimizer: tuple[type[torch.optim.Optimizer], dict[str, Any]] = (
@@ -75,10 +84,20 @@ class GANModule(L.LightningModule):
         techniques: list[Technique] | None = None,
         on_nonfinite: Literal["raise", "skip"] = "raise",
         max_nonfinite_steps: int = 10,
+        nonfinite_check: Literal["auto", "step", "deferred"] = "auto",
     ) -> None:
         super().__init__()
         if on_nonfinite not in ("raise", "skip"):
             raise ValueError(f"model.on_nonfinite must be 'raise' or 'skip', got {on_nonfinite!r}")
+        if nonfinite_check not in ("auto", "step", "deferred"):
+            raise ValueError(
+                f"model.nonfinite_check must be 'auto', 'step' or 'deferred', got {nonfinite_check!r}"
+            )
+        if nonfinite_check == "deferred" and on_nonfinite == "skip":
+            raise ValueError(
+                "model.nonfinite_check='deferred' cannot skip a step after it was taken: "
+                "use on_nonfinite='raise' or nonfinite_check='step'"
+            )
         if max_nonfinite_steps < 1:
             raise ValueError(f"model.max_nonfinite_steps must be >= 1, got {max_nonfinite_steps}")
         if n_critic < 1:
@@ -101,6 +120,9 @@ class GANModule(L.LightningModule):
         self.on_nonfinite, self.max_nonfinite_steps = on_nonfinite, max_nonfinite_steps
         self.nonfinite_skipped = 0  # optimiser steps skipped in this run
         self._nonfinite_in_a_row = {"d": 0, "g": 0}  # per network: one of them failing for ever must stop
+        self.nonfinite_check = nonfinite_check
+        self._deferred_checks = False  # resolved in on_fit_start, once the device is known
+        self._first_nonfinite: dict[str, Tensor] = {}  # deferred mode: per network, first bad global step or -1
         self._rng_states_to_restore: list[dict[str, Any]] | None = None
         # Same latents every epoch (seeded), so sample grids show progress rather than noise.
         seeded = torch.Generator().manual_seed(0)
@@ -194,29 +216,69 @@ class GANModule(L.LightningModule):
 
     def _step(self, network: str, optimizer, terms: dict[str, Tensor]) -> None:  # noqa: ANN001
         loss = terms["loss"]
-        # All ranks decide together: a rank that skipped its backward pass would leave the others waiting in
-        # DDP's gradient all-reduce for ever.
-        if not self.trainer.strategy.reduce_boolean_decision(bool(torch.isfinite(loss)), all=True):
-            self.on_nonfinite_loss(network, terms)
-            return
-        optimizer.zero_grad(set_to_none=True)
-        self.manual_backward(loss)
-        if not self._gradients_finite(optimizer):  # identical on all ranks: DDP has averaged them
+        if self._deferred_checks:
             optimizer.zero_grad(set_to_none=True)
-            self.on_nonfinite_loss(network, terms, what="gradient")
-            return
-        self._nonfinite_in_a_row[network] = 0
+            self.manual_backward(loss)
+            self._record_nonfinite(network, loss, optimizer)  # no sync: read later (nonfinite_check)
+        else:
+            # All ranks decide together: a rank that skipped its backward pass would leave the others waiting
+            # in DDP's gradient all-reduce for ever.
+            if not self.trainer.strategy.reduce_boolean_decision(bool(torch.isfinite(loss)), all=True):
+                self.on_nonfinite_loss(network, terms)
+                return
+            optimizer.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            if not bool(self._gradients_finite(optimizer)):  # identical on all ranks: DDP averaged them
+                optimizer.zero_grad(set_to_none=True)
+                self.on_nonfinite_loss(network, terms, what="gradient")
+                return
+            self._nonfinite_in_a_row[network] = 0
         optimizer.step()
         # Free the gradients now: memory between phases, and no stale gradient is ever read by the other phase.
         optimizer.zero_grad(set_to_none=True)
         if self.scheduler_interval == "step" and (scheduler := self._scheduler_of(network)) is not None:
             scheduler.step()
 
-    def _gradients_finite(self, optimizer) -> bool:  # noqa: ANN001
+    def _gradients_finite(self, optimizer) -> Tensor | bool:  # noqa: ANN001
+        """True, or a 0-dim bool tensor on the device (reading it syncs)."""
         if getattr(self.trainer.precision_plugin, "scaler", None) is not None:
             return True  # 16-mixed: the GradScaler skips steps with inf/NaN gradients and lowers its scale
         grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
-        return not grads or bool(torch.stack([torch.isfinite(g).all() for g in grads]).all())
+        if not grads:
+            return True
+        # The max-norm carries inf and NaN through and, unlike the 2-norm, never overflows on finite values.
+        return torch.isfinite(torch.stack(torch._foreach_norm(grads, float("inf")))).all()
+
+    def _record_nonfinite(self, network: str, loss: Tensor, optimizer) -> None:  # noqa: ANN001
+        finite = torch.isfinite(loss.detach()) & self._gradients_finite(optimizer)
+        first = self._first_nonfinite.get(network)
+        if first is None:
+            first = self._first_nonfinite[network] = torch.full((), -1, dtype=torch.long, device=loss.device)
+        self._first_nonfinite[network] = torch.where(
+            ~finite & (first < 0), torch.full_like(first, self.global_step), first
+        )
+
+    def _raise_recorded_nonfinite(self, when: str) -> None:
+        """Deferred mode: read the flags (one sync) and stop the run if any rank saw a non-finite step."""
+        if not self._deferred_checks or not self._first_nonfinite:
+            return
+        firsts = {network: int(step) for network, step in self._first_nonfinite.items()}
+        bad = {network: step for network, step in firsts.items() if step >= 0}
+        if not self.trainer.strategy.reduce_boolean_decision(bool(bad), all=False):
+            return
+        if not bad:
+            raise FloatingPointError(f"non-finite loss or gradient on another rank (found {when})")
+        network, step = min(bad.items(), key=lambda item: item[1])
+        raise FloatingPointError(
+            f"non-finite {'generator' if network == 'g' else 'discriminator'} loss or gradient at global step "
+            f"{step} (found {when}, global step {self.global_step}; model.nonfinite_check reads its flag every "
+            f"{self.DEFERRED_CHECK_INTERVAL} batches and before every checkpoint, which therefore holds no "
+            "non-finite weight); lower the learning rate or check the data (or set model.on_nonfinite: skip)"
+        )
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self._deferred_checks and self.critic_steps % self.DEFERRED_CHECK_INTERVAL == 0:
+            self._raise_recorded_nonfinite("at a periodic check")
 
     def on_nonfinite_loss(self, network: str, terms: dict[str, Tensor], what: str = "loss") -> None:
         """Raise, or (``on_nonfinite="skip"``) count and log the skipped step; give up after too many."""
@@ -283,7 +345,11 @@ class GANModule(L.LightningModule):
         self.generator_steps += 1
         self._log_terms("g", terms)
 
+    def on_train_end(self) -> None:
+        self._raise_recorded_nonfinite("at the end of training")
+
     def on_train_epoch_end(self) -> None:
+        self._raise_recorded_nonfinite("at the end of an epoch")
         if self.scheduler_interval == "epoch":
             for network in ("g", "d"):
                 if (scheduler := self._scheduler_of(network)) is not None:
@@ -291,6 +357,7 @@ class GANModule(L.LightningModule):
 
     # ------------------------------------------------------------------ checkpoints and checks
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self._raise_recorded_nonfinite("before saving a checkpoint")  # raising here writes no file
         checkpoint["gan_steps"] = {"critic": self.critic_steps, "generator": self.generator_steps}
         checkpoint["gan_variant"] = type(self).__name__
         # Every rank's RNG states (each rank draws its own latents): called on all ranks, saved by rank 0.
@@ -351,6 +418,10 @@ class GANModule(L.LightningModule):
         # (a DDP global batch of N x B samples would hold only B distinct fakes). A resumed run instead gets
         # back each rank's saved streams.
         self._check_generator_fits_data()
+        self._deferred_checks = self.nonfinite_check == "deferred" or (
+            self.nonfinite_check == "auto" and self.on_nonfinite == "raise" and self.device.type != "cpu"
+        )
+        self._first_nonfinite = {}
         states, self._rng_states_to_restore = self._rng_states_to_restore, None
         rank, world = self.global_rank, self.trainer.world_size
         if states is not None and len(states) == world:

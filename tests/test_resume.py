@@ -278,3 +278,38 @@ def test_skip_gives_up_after_max_nonfinite_steps_in_a_row(tmp_path: Path) -> Non
     ):
         faulty_fit(tmp_path, model)
     assert all_finite(torch.load(tmp_path / "last.ckpt", weights_only=True)["state_dict"])
+
+
+def test_nonfinite_check_is_per_step_on_the_cpu_by_default(tmp_path: Path) -> None:
+    model = FaultyNSGAN()
+    faulty_fit(tmp_path, model, max_steps=2)
+    assert model.nonfinite_check == "auto" and not model._deferred_checks
+
+
+@pytest.mark.parametrize("fault", ["nan_loss_at", "inf_grad_at"])
+def test_deferred_nonfinite_check_names_the_step_and_keeps_checkpoints_finite(tmp_path: Path, fault: str) -> None:
+    # What a GPU run does by default: the flag stays on the device and is read before every checkpoint.
+    L.seed_everything(0)
+    model = FaultyNSGAN(**{fault: (2,)}, nonfinite_check="deferred")
+    with pytest.raises(
+        FloatingPointError,
+        match=r"non-finite discriminator loss or gradient at global step 4 \(found before saving a checkpoint",
+    ):
+        faulty_fit(tmp_path, model)
+    last = torch.load(tmp_path / "last.ckpt", weights_only=True)
+    assert last["global_step"] == 4 and all_finite(last["state_dict"])
+
+
+def test_deferred_nonfinite_check_reads_its_flag_without_checkpoints() -> None:
+    L.seed_everything(0)
+    model = FaultyNSGAN(nan_loss_at=(2,), nonfinite_check="deferred")
+    trainer = L.Trainer(
+        accelerator="cpu", max_steps=8, logger=False, enable_checkpointing=False, enable_progress_bar=False
+    )
+    with pytest.raises(FloatingPointError, match=r"at global step 4 \(found at the end of (an epoch|training)"):
+        trainer.fit(model, datamodule=ToyDataModule("ring", num_samples=320, batch_size=32))
+
+
+def test_deferred_check_cannot_skip() -> None:
+    with pytest.raises(ValueError, match="nonfinite_check='deferred' cannot skip"):
+        FaultyNSGAN(nonfinite_check="deferred", on_nonfinite="skip")
