@@ -50,7 +50,8 @@ def _matplotlib():  # noqa: ANN202 - headless backend, imported only when plotti
 def scatter_2d(module: L.LightningModule, real: Tensor, fake: Tensor, path: Path, title: str = "") -> None:
     """Real vs generated points over the critic's contour."""
     plt = _matplotlib()
-    both = torch.cat([real, fake]).cpu()
+    real, fake = real.detach().float().cpu(), fake.detach().float().cpu()
+    both = torch.cat([real, fake])
     low, high = both.min(0).values - 0.5, both.max(0).values + 0.5
     xs, ys = torch.linspace(low[0], high[0], 120), torch.linspace(low[1], high[1], 120)
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")
