@@ -295,7 +295,8 @@ def format_table(summary: list[dict], budget_note: str) -> str:
             div = f", {r['diverged']} diverged" if r["diverged"] else ""
             cells += [
                 _pm(r["modes"], r["modes_se"], 1) + all_modes + div,
-                _pm(r["high_quality"], r["high_quality_se"], 1),
+                _pm(r["high_quality"], r["high_quality_se"], 1)
+                + (f" (min {r['high_quality_min']:.1f})" if r["seeds"] > 1 else ""),
                 _pm(r["reverse_kl"], r["reverse_kl_se"], 2),
             ]
             seconds.append(f"{r['cpu_seconds_per_run']:.0f}")

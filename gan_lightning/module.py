@@ -122,7 +122,9 @@ class GANModule(L.LightningModule):
         self._nonfinite_in_a_row = {"d": 0, "g": 0}  # per network: one of them failing for ever must stop
         self.nonfinite_check = nonfinite_check
         self._deferred_checks = False  # resolved in on_fit_start, once the device is known
-        self._first_nonfinite: dict[str, Tensor] = {}  # deferred mode: per network, first bad global step or -1
+        self._first_nonfinite: dict[
+            str, Tensor
+        ] = {}  # deferred mode: per network, first bad global step or -1
         self._rng_states_to_restore: list[dict[str, Any]] | None = None
         # Same latents every epoch (seeded), so sample grids show progress rather than noise.
         seeded = torch.Generator().manual_seed(0)

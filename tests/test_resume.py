@@ -287,7 +287,9 @@ def test_nonfinite_check_is_per_step_on_the_cpu_by_default(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("fault", ["nan_loss_at", "inf_grad_at"])
-def test_deferred_nonfinite_check_names_the_step_and_keeps_checkpoints_finite(tmp_path: Path, fault: str) -> None:
+def test_deferred_nonfinite_check_names_the_step_and_keeps_checkpoints_finite(
+    tmp_path: Path, fault: str
+) -> None:
     # What a GPU run does by default: the flag stays on the device and is read before every checkpoint.
     L.seed_everything(0)
     model = FaultyNSGAN(**{fault: (2,)}, nonfinite_check="deferred")
@@ -306,7 +308,9 @@ def test_deferred_nonfinite_check_reads_its_flag_without_checkpoints() -> None:
     trainer = L.Trainer(
         accelerator="cpu", max_steps=8, logger=False, enable_checkpointing=False, enable_progress_bar=False
     )
-    with pytest.raises(FloatingPointError, match=r"at global step 4 \(found at the end of (an epoch|training)"):
+    with pytest.raises(
+        FloatingPointError, match=r"at global step 4 \(found at the end of (an epoch|training)"
+    ):
         trainer.fit(model, datamodule=ToyDataModule("ring", num_samples=320, batch_size=32))
 
 
