@@ -139,11 +139,10 @@ class RunSummary(Callback):
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: object) -> None:
         if trainer.global_step % self.every_n_steps > 1:  # global_step moves by 1 or 2 per batch
             return
+        terms = getattr(pl_module, "latest_terms", {})  # every step's values (the logger gets fewer)
         for key in ("train/d_loss", "train/g_loss"):
-            if key in trainer.callback_metrics:
-                self.history.setdefault(key, []).append(
-                    (trainer.global_step, float(trainer.callback_metrics[key]))
-                )
+            if key in terms:
+                self.history.setdefault(key, []).append((trainer.global_step, float(terms[key])))
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero:

@@ -122,6 +122,9 @@ class GANModule(L.LightningModule):
         self._nonfinite_in_a_row = {"d": 0, "g": 0}  # per network: one of them failing for ever must stop
         self.nonfinite_check = nonfinite_check
         self._deferred_checks = False  # resolved in on_fit_start, once the device is known
+        #: The loss terms of the latest critic and generator steps ("train/d_loss", "train/g_loss", ...), as
+        #: tensors; the logger and ``trainer.callback_metrics`` receive them every ``log_every_n_steps`` batches.
+        self.latest_terms: dict[str, Tensor] = {}
         self._first_nonfinite: dict[
             str, Tensor
         ] = {}  # deferred mode: per network, first bad global step or -1
@@ -281,6 +284,22 @@ class GANModule(L.LightningModule):
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self._deferred_checks and self.critic_steps % self.DEFERRED_CHECK_INTERVAL == 0:
             self._raise_recorded_nonfinite("at a periodic check")
+        if self.latest_terms and self._logger_writes_now():
+            self.log_dict(self.latest_terms, on_step=True, on_epoch=False, prog_bar=False, batch_size=1)
+
+    def _logger_writes_now(self) -> bool:
+        # self.log costs about a millisecond per key (Lightning moves each metric's state on every call), more
+        # than a small GPU step: log only the batches whose metrics reach the logger, the first and the last.
+        trainer = self.trainer
+        connector = getattr(trainer, "_logger_connector", None)
+        return bool(
+            getattr(connector, "should_update_logs", True)
+            or trainer.fast_dev_run
+            or trainer.is_last_batch
+            or trainer.should_stop
+            or 0 < trainer.max_steps <= trainer.global_step
+            or self.critic_steps == 1
+        )
 
     def on_nonfinite_loss(self, network: str, terms: dict[str, Tensor], what: str = "loss") -> None:
         """Raise, or (``on_nonfinite="skip"``) count and log the skipped step; give up after too many."""
@@ -304,17 +323,17 @@ class GANModule(L.LightningModule):
             rank_zero_warn(f"{problem}: step skipped (model.on_nonfinite=skip); later skips are only logged")
 
     def _log_terms(self, prefix: str, terms: dict[str, Tensor]) -> None:
-        self.log_dict(
-            {f"train/{prefix}_{k}": v.detach() for k, v in terms.items()},
-            on_step=True,
-            on_epoch=False,
-            prog_bar=False,
-            batch_size=1,
-        )
+        # Kept here every phase (no sync); handed to self.log in on_train_batch_end when the logger writes.
+        self.latest_terms.update({f"train/{prefix}_{k}": v.detach() for k, v in terms.items()})
 
     def split_batch(self, batch: Any) -> tuple[Tensor, Tensor | None]:
         """(samples, labels) from a batch; labels are kept only for a conditional model."""
-        real, labels = (batch[0], batch[1]) if isinstance(batch, (list, tuple)) else (batch, None)
+        if isinstance(
+            batch, (list, tuple)
+        ):  # (x,), (x, y) or (x, y, ...): a TensorDataset of x alone gives [x]
+            real, labels = batch[0], (batch[1] if len(batch) > 1 else None)
+        else:
+            real, labels = batch, None
         return real, (labels if self.num_classes else None)
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
