@@ -2,7 +2,7 @@
 PY      := .venv/bin/python
 STAMP   := .venv/.installed
 
-.PHONY: install demo test test-slow lint bench bench-full clean
+.PHONY: install demo test test-slow test-gpu lint bench bench-full clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -21,6 +21,10 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
+
+# On a CUDA machine: every config in 32-true, bf16-mixed and 16-mixed, and the GradScaler test (skipped elsewhere).
+test-gpu: $(STAMP)
+	$(PY) -m pytest -q -m gpu
 
 # Benchmarks (docs/benchmarks.md): quick = overhead ratio + reduced toy table; full = everything.
 bench: $(STAMP)

@@ -125,9 +125,8 @@ class GANModule(L.LightningModule):
         #: The loss terms of the latest critic and generator steps ("train/d_loss", "train/g_loss", ...), as
         #: tensors; the logger and ``trainer.callback_metrics`` receive them every ``log_every_n_steps`` batches.
         self.latest_terms: dict[str, Tensor] = {}
-        self._first_nonfinite: dict[
-            str, Tensor
-        ] = {}  # deferred mode: per network, first bad global step or -1
+        # Deferred mode: per network, the first global step with a non-finite loss or gradient, or -1.
+        self._first_nonfinite: dict[str, Tensor] = {}
         self._rng_states_to_restore: list[dict[str, Any]] | None = None
         # Same latents every epoch (seeded), so sample grids show progress rather than noise.
         seeded = torch.Generator().manual_seed(0)
@@ -328,9 +327,8 @@ class GANModule(L.LightningModule):
 
     def split_batch(self, batch: Any) -> tuple[Tensor, Tensor | None]:
         """(samples, labels) from a batch; labels are kept only for a conditional model."""
-        if isinstance(
-            batch, (list, tuple)
-        ):  # (x,), (x, y) or (x, y, ...): a TensorDataset of x alone gives [x]
+        # (x,), (x, y) or (x, y, ...): a TensorDataset of x alone gives [x].
+        if isinstance(batch, (list, tuple)):
             real, labels = batch[0], (batch[1] if len(batch) > 1 else None)
         else:
             real, labels = batch, None
