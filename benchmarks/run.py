@@ -3,8 +3,9 @@
 quick: the framework overhead (DCGAN 28x28, NS-GAN and WGAN-GP, 3 rounds of 10 generator steps per arm) and a
 reduced mode-collapse table (NS-GAN, WGAN-GP and LSGAN on ring and grid, 2 seeds, 1,000 generator steps).
 full: the overhead with 5 rounds of 20 steps, the whole mode-collapse table (8 variants, 5 seeds), the shipped
-best configs (configs/toy/best_ring.yaml, best_grid.yaml, 5 seeds), the MNIST comparison of six objectives (20
-epochs, 3 seeds) and the GPU throughput (skipped with a message where there is no CUDA device).
+best configs (configs/toy/best_*.yaml, 5 seeds), the MNIST comparison of six objectives (20 epochs, 3 seeds) and
+the GPU throughput (skipped with a message where there is no CUDA device). The best configs and the MNIST
+comparison run on the GPU when there is one (minutes on an H100); on 2 CPU cores they take many hours.
 
 Every script prints its tables and writes JSON, Markdown and PNG files to ``--out`` (benchmarks/results).
 
@@ -38,14 +39,17 @@ def steps(mode: str, out: Path, jobs: int) -> list[list[str]]:
         ["toy_modes.py", "--seeds", "5", "--jobs", str(jobs), *common],
         [
             "toy_modes.py",
-            "--config",
-            str(ROOT / "configs/toy/best_ring.yaml"),
-            "--config",
-            str(ROOT / "configs/toy/best_grid.yaml"),
+            *[
+                arg
+                for config in sorted(ROOT.glob("configs/toy/best_*.yaml"))
+                for arg in ("--config", str(config))
+            ],
             "--seeds",
             "5",
             "--jobs",
             str(jobs),
+            "--name",
+            "toy_modes_best",
             *common,
         ],
         ["mnist_comparison.py", "--epochs", "20", "--seeds", "3", "--jobs", str(jobs), *common],
