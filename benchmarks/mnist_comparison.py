@@ -31,11 +31,10 @@ import os
 import statistics
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 import torch
+from _runs import run_jobs
 
 MODELS = ("GAN", "Improved GAN", "WGAN", "WGAN-GP", "LSGAN", "LSGAN + mean matching")
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
@@ -181,15 +180,6 @@ def real_floor(data_dir: Path) -> dict[str, float]:
     return real_vs_real(_real_images(data_dir), load_lenet(), metrics=("fid", "kid"))
 
 
-def _run_cached(cache: Path, key: str, function, *args: object) -> dict:  # noqa: ANN001
-    path = cache / f"{key}.json"
-    if path.is_file():
-        return json.loads(path.read_text())
-    result = function(*args)
-    path.write_text(json.dumps(result))
-    return result
-
-
 def _mean_se(values: list[float]) -> tuple[float, float]:
     if not values:
         return math.nan, math.nan
@@ -322,22 +312,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
     }
     name = args.name or f"mnist_{args.epochs}ep_{args.seeds}s"
     cache = args.out / "cache"
-    cache.mkdir(parents=True, exist_ok=True)
     jobs = [
         (hashlib.sha1(json.dumps([settings, m, s]).encode()).hexdigest()[:16], train_run, m, s, settings)
         for s in range(args.seeds)
         for m in args.models
     ]
     start = time.perf_counter()
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
-            floor_future = pool.submit(_run_cached, cache, "real_floor_lenet", real_floor, args.data_dir)
-            futures = [pool.submit(_run_cached, cache, key, fn, *a) for key, fn, *a in jobs]
-            runs = [f.result() for f in futures]
-            floor = floor_future.result()
-    else:
-        floor = _run_cached(cache, "real_floor_lenet", real_floor, args.data_dir)
-        runs = [_run_cached(cache, key, fn, *a) for key, fn, *a in jobs]
+    floor, *runs = run_jobs(cache, [("real_floor_lenet", real_floor, args.data_dir), *jobs], args.jobs)
     wall = time.perf_counter() - start
     note = (
         f"{args.epochs} epoch(s) on the 10,000 MNIST test digits, batch {BATCH}, lr {LR:g}, "

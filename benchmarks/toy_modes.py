@@ -24,13 +24,12 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 import torch
 import yaml
+from _runs import run_jobs
 
 from gan_lightning.metrics.mode_coverage import NUM_POINTS, mode_coverage
 
@@ -231,16 +230,6 @@ def _cell_key(*parts: object) -> str:
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _run_cached(cache: Path, key: str, function: Callable, *args: object) -> dict:
-    """Run one cell, or read it back from ``cache`` when the same settings were already run."""
-    path = cache / f"{key}.json"
-    if path.is_file():
-        return json.loads(path.read_text())
-    result = function(*args)
-    path.write_text(json.dumps(result))
-    return result
-
-
 def summarise(cells: list[dict]) -> list[dict]:
     """Mean and standard error over seeds of every (variant, data set)."""
     rows: dict[tuple[str, str], list[dict]] = {}
@@ -383,7 +372,6 @@ def main(argv: list[str] | None = None) -> list[dict]:
         "toy_modes_configs" if args.config else "toy_modes_quick" if args.quick else "toy_modes"
     )
     cache = args.out / "cache"
-    cache.mkdir(parents=True, exist_ok=True)
 
     if args.config:
         jobs = [
@@ -405,12 +393,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             "mean ± standard error"
         )
     start = time.perf_counter()
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_run_cached, cache, key, fn, *a) for key, fn, *a in jobs]
-            cells = [f.result() for f in futures]
-    else:
-        cells = [_run_cached(cache, key, fn, *a) for key, fn, *a in jobs]
+    cells = run_jobs(cache, jobs, args.jobs)
     wall = time.perf_counter() - start
     summary = summarise(cells)
     table = format_table(summary, note)

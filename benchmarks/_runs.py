@@ -1,0 +1,32 @@
+"""Running benchmark cells: each one cached as JSON by a key of its settings, several in parallel processes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+#: One cell: (cache key, function, *arguments); the function returns a JSON-serialisable dict.
+Job = tuple
+
+
+def run_cached(cache: Path, key: str, function: Callable, *args: object) -> dict:
+    """Run one cell, or read it back from ``cache`` when the same settings were already run."""
+    path = cache / f"{key}.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    result = function(*args)
+    path.write_text(json.dumps(result))
+    return result
+
+
+def run_jobs(cache: Path, jobs: list[Job], processes: int) -> list[dict]:
+    """Every job's result, in order; ``processes`` > 1 runs them side by side (spawned: safe with CUDA)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    if processes <= 1:
+        return [run_cached(cache, key, fn, *args) for key, fn, *args in jobs]
+    with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(run_cached, cache, key, fn, *args) for key, fn, *args in jobs]
+        return [f.result() for f in futures]
