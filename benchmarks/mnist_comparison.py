@@ -31,6 +31,7 @@ import os
 import statistics
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -161,6 +162,7 @@ def train_run(name: str, seed: int, args: dict) -> dict:
         "model": name,
         "seed": seed,
         "epochs": args["epochs"],
+        "device": _device_name(args["accelerator"]),
         "train_seconds": train_seconds,
         "epoch_seconds": recorder.seconds,
         "eval_seconds": time.perf_counter() - start,
@@ -169,6 +171,12 @@ def train_run(name: str, seed: int, args: dict) -> dict:
         **scores,
         "grids": {str(k): v.tolist() for k, v in recorder.grids.items()},
     }
+
+
+def _device_name(accelerator: str) -> str:
+    if accelerator == "gpu":
+        return torch.cuda.get_device_name()
+    return f"CPU ({os.cpu_count()} cores, 1 thread per run)"
 
 
 def real_floor(data_dir: Path) -> dict[str, float]:
@@ -187,30 +195,58 @@ def _mean_se(values: list[float]) -> tuple[float, float]:
     return statistics.mean(values), se
 
 
+def _short_device(device: str) -> str:
+    return "CPU" if device.startswith("CPU") else device.removeprefix("NVIDIA ").split()[0]
+
+
+def _seconds(group: list[dict], of: Callable[[dict], list[float]]) -> str:
+    """Mean seconds, one figure per device when the seeds ran on different devices."""
+    by_device: dict[str, list[float]] = {}
+    for run in group:
+        by_device.setdefault(_short_device(run.get("device", "?")), []).extend(of(run))
+    if len(by_device) == 1:
+        return f"{statistics.mean(next(iter(by_device.values()))):.0f}"
+    return " / ".join(f"{statistics.mean(v):.0f} ({d})" for d, v in by_device.items())
+
+
 def format_table(runs: list[dict], floor: dict[str, float], note: str) -> str:
     lines = [
         note,
         "",
-        "| model | FID (LeNet) | KID (LeNet) | generator steps | s per epoch | s per run (training) |",
-        "|---|---|---|---|---|---|",
+        "| model | FID (LeNet) | FID per seed | KID (LeNet) | generator steps | s per epoch "
+        "| s per run (training) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name in dict.fromkeys(r["model"] for r in runs):
-        group = [r for r in runs if r["model"] == name]
+        group = sorted((r for r in runs if r["model"] == name), key=lambda r: r["seed"])
         fid, fid_se = _mean_se([r["fid"] for r in group])
         kid, kid_se = _mean_se([r["kid_mean"] for r in group])
-        per_epoch = statistics.mean(s for r in group for s in r["epoch_seconds"])
-        train = statistics.mean(r["train_seconds"] for r in group)
+        per_seed = " / ".join(f"{r['fid']:.1f}" for r in group)
         lines.append(
-            f"| {name} | {fid:.2f} ± {fid_se:.2f} | {kid:.2f} ± {kid_se:.2f} | "
+            f"| {name} | {fid:.2f} ± {fid_se:.2f} | {per_seed} | {kid:.2f} ± {kid_se:.2f} | "
             f"{group[0]['generator_steps']} | "
-            f"{per_epoch:.0f} | {train:.0f} |"
+            f"{_seconds(group, lambda r: r['epoch_seconds'])} | "
+            f"{_seconds(group, lambda r: [r['train_seconds']])} |"
         )
     lines.append(
-        f"| real vs real (two halves of the 10,000 digits) | {floor['fid']:.2f} | "
+        f"| real vs real (two halves of the 10,000 digits) | {floor['fid']:.2f} | - | "
         f"{floor['kid_mean']:.2f} "
         "| - | - | - |"
     )
     return "\n".join(lines)
+
+
+def added_runs(paths: list[Path], settings: dict) -> list[dict]:
+    """The runs of earlier reports (e.g. seeds run on another machine), checked to share this protocol."""
+    runs = []
+    for path in paths:
+        report = json.loads(path.read_text())
+        theirs = {k: v for k, v in report["settings"].items() if k not in ("accelerator", "data_dir")}
+        ours = {k: v for k, v in settings.items() if k not in ("accelerator", "data_dir")}
+        if theirs != ours:
+            raise SystemExit(f"--add-runs: {path} ran other settings ({theirs}) than these ({ours})")
+        runs.extend(report["runs"])
+    return runs
 
 
 def _grid_image(samples: list) -> torch.Tensor:
@@ -222,6 +258,7 @@ def _grid_image(samples: list) -> torch.Tensor:
 def plot_final(runs: list[dict], path: Path, epochs: int) -> None:
     """One panel per model: the 64 fixed-latent samples of seed 0 after the last epoch."""
     plt = _pyplot()
+    runs = [r for r in runs if "grids" in r]
     chosen = [r for r in runs if r["seed"] == min(x["seed"] for x in runs if x["model"] == r["model"])]
     cols = min(3, len(chosen))
     rows = math.ceil(len(chosen) / cols)
@@ -239,9 +276,10 @@ def plot_final(runs: list[dict], path: Path, epochs: int) -> None:
 def plot_epochs(
     runs: list[dict], path: Path, models: tuple[str, str] = ("LSGAN", "LSGAN + mean matching")
 ) -> None:
-    """Rows: LSGAN and LSGAN + mean matching (seed 0); columns: their samples after several epochs."""
+    """Rows: LSGAN and LSGAN + mean matching (first seed); columns: their samples after several epochs."""
     plt = _pyplot()
-    chosen = [next((r for r in runs if r["model"] == m and r["seed"] == 0), None) for m in models]
+    runs = sorted((r for r in runs if "grids" in r), key=lambda r: r["seed"])
+    chosen = [next((r for r in runs if r["model"] == m), None) for m in models]
     chosen = [r for r in chosen if r is not None]
     if not chosen:
         return
@@ -276,6 +314,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--models", nargs="+", default=list(MODELS), help=f"from {', '.join(MODELS)}")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="run seeds first-seed ... first-seed + seeds - 1"
+    )
     parser.add_argument("--num-samples", type=int, default=10_000, help="generated digits for FID/KID")
     parser.add_argument(
         "--grid-epochs",
@@ -293,6 +334,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
         help="gpu: every run on the one CUDA device; auto: gpu where CUDA is available",
     )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument(
+        "--add-runs",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="JSON reports of earlier runs (other seeds, another device) to add to the table",
+    )
     parser.add_argument("--name", default="", help="name of the outputs (default: mnist_<epochs>ep_<seeds>s)")
     args = parser.parse_args(argv)
     for name in args.models:
@@ -310,26 +358,29 @@ def main(argv: list[str] | None = None) -> list[dict]:
         "mean_matching_weight": args.mean_matching_weight,
         "accelerator": args.accelerator,
     }
-    name = args.name or f"mnist_{args.epochs}ep_{args.seeds}s"
+    previous = added_runs(args.add_runs, settings)
     cache = args.out / "cache"
     jobs = [
         (hashlib.sha1(json.dumps([settings, m, s]).encode()).hexdigest()[:16], train_run, m, s, settings)
-        for s in range(args.seeds)
+        for s in range(args.first_seed, args.first_seed + args.seeds)
         for m in args.models
     ]
     start = time.perf_counter()
     floor, *runs = run_jobs(cache, [("real_floor_lenet", real_floor, args.data_dir), *jobs], args.jobs)
     wall = time.perf_counter() - start
+    runs = sorted(previous + runs, key=lambda r: (r["seed"], MODELS.index(r["model"])))
+    seeds = sorted({r["seed"] for r in runs})
+    name = args.name or f"mnist_{args.epochs}ep_{len(seeds)}s"
+    devices = {}
+    for run in runs:
+        devices.setdefault(run.get("device", "?"), set()).add(run["seed"])
     note = (
         f"{args.epochs} epoch(s) on the 10,000 MNIST test digits, batch {BATCH}, lr {LR:g}, "
-        f"{args.seeds} seed(s); "
+        f"{len(seeds)} seed(s); "
         f"FID/KID of {args.num_samples} generated digits against the 10,000 real ones (LeNet features); "
         "mean ± standard error over seeds; "
-        + (
-            f"one {torch.cuda.get_device_name()} shared by {args.jobs} run(s) at a time"
-            if args.accelerator == "gpu"
-            else f"CPU, 1 thread per run, {args.jobs} run(s) at a time"
-        )
+        + "; ".join(f"seed(s) {', '.join(map(str, sorted(s)))} on {d}" for d, s in devices.items())
+        + f"; {args.jobs} run(s) at a time"
     )
     table = format_table(runs, floor, note)
     print(table)
@@ -340,7 +391,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     slim = [{k: v for k, v in r.items() if k != "grids"} for r in runs]
     report = {
         "settings": settings,
-        "seeds": args.seeds,
+        "seeds": seeds,
         "floor": floor,
         "runs": slim,
         "wall_seconds": wall,

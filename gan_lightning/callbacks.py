@@ -120,10 +120,7 @@ class SampleGrid(Callback):
             return path
         labels = pl_module.fixed_labels if pl_module.num_classes else None
         images = pl_module.generate(len(pl_module.fixed_z), labels=labels, z=pl_module.fixed_z).float().cpu()
-        nrow = (
-            len(images) // pl_module.num_classes if pl_module.num_classes else max(1, int(len(images) ** 0.5))
-        )
-        grid = make_grid(images, nrow=nrow, normalize=True, value_range=(-1, 1))
+        grid = make_grid(images, nrow=pl_module.grid_width(len(images)), normalize=True, value_range=(-1, 1))
         save_image(grid, path)
         log_image(trainer, "samples", path, grid)
         return path

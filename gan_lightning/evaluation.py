@@ -410,7 +410,7 @@ def sample_command(argv: list[str]) -> Path:
     module, datamodule = load_run(args.ckpt_path, args.config, _device(args.device))
     generator = torch.Generator().manual_seed(args.seed)
     z = torch.randn(args.n, module.generator.latent_dim, generator=generator)
-    # Conditional models: classes in order (one grid row per class when n is a multiple of the classes).
+    # Conditional models: one class per grid row, in order.
     labels = module._fixed_labels(args.n).to(module.device) if module.num_classes else None
     samples = module.generate(args.n, labels=labels, z=z).float().cpu()
     if fmt == "npz":
@@ -423,8 +423,9 @@ def sample_command(argv: list[str]) -> Path:
     elif samples.dim() == 4:
         from torchvision.utils import save_image
 
-        nrow = args.nrow or (args.n // module.num_classes if module.num_classes else max(1, int(args.n**0.5)))
-        save_image(samples, out, nrow=max(nrow, 1), normalize=True, value_range=(-1, 1))
+        save_image(
+            samples, out, nrow=args.nrow or module.grid_width(args.n), normalize=True, value_range=(-1, 1)
+        )
     else:
         from gan_lightning.callbacks import scatter_2d
 

@@ -142,10 +142,17 @@ class GANModule(L.LightningModule):
         """Number of classes of a conditional generator, 0 for an unconditional one."""
         return int(getattr(self.generator, "num_classes", 0) or 0)
 
+    def grid_width(self, n: int) -> int:
+        """Images per row in a grid of ``n`` samples: one class per row when conditional, else square."""
+        k = self.num_classes
+        return max(1, n // k) if k else max(1, int(n**0.5))
+
     def _fixed_labels(self, n: int) -> Tensor:
         k = self.num_classes
-        # One row per class in an image grid: n // k samples of class 0, then class 1, ...
-        return torch.arange(n) * k // n if k else torch.zeros(n, dtype=torch.long)
+        if not k:
+            return torch.zeros(n, dtype=torch.long)
+        # One class per grid row (class 0, 1, ..., then again from 0 when n is not a multiple of k).
+        return torch.arange(n) // self.grid_width(n) % k
 
     def sample_latent(self, n: int) -> Tensor:
         return torch.randn(n, self.generator.latent_dim, device=self.device)

@@ -89,6 +89,21 @@ def test_conditional_grid_has_one_row_per_class(tmp_path: Path) -> None:
     assert differ(images[0], module.generate(1, labels=torch.tensor([5]), z=module.fixed_z[:1])[0])
 
 
+def test_grid_rows_stay_one_class_when_samples_are_not_a_multiple_of_classes() -> None:
+    module = NSGAN(
+        ConditionalDCGANGenerator(num_classes=10, latent_dim=8, width=8),
+        ConditionalDCGANDiscriminator(num_classes=10, width=8),
+        num_samples=64,
+    )
+    # 64 samples, 10 classes: rows of 6, classes 0-9 then a partial row of class 0.
+    assert module.grid_width(64) == 6
+    expected = torch.cat([torch.arange(10).repeat_interleave(6), torch.zeros(4, dtype=torch.long)])
+    torch.testing.assert_close(module.fixed_labels, expected)
+    # Fewer samples than classes: one per row, classes in order.
+    assert module.grid_width(4) == 1
+    torch.testing.assert_close(module._fixed_labels(4), torch.arange(4))
+
+
 def test_gradient_penalty_variant_passes_labels_to_the_critic() -> None:
     torch.manual_seed(0)
     module = WGANGP(
