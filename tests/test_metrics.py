@@ -37,6 +37,21 @@ def test_mode_coverage_counts_points_within_three_stds_of_their_nearest_mode() -
     assert_close(result["reverse_kl"], expected_kl)
 
 
+@pytest.mark.parametrize("name", ["ring", "grid"])
+def test_true_samples_score_one_minus_exp_minus_nine_halves_high_quality(name: str) -> None:
+    # A 2D isotropic Gaussian keeps 1 - exp(-3^2 / 2) of its mass within 3 std (chi-square, 2 dof): the
+    # ceiling of the 3-std rule, which the data itself only reaches on average.
+    from gan_lightning.data.toy import sample_toy, toy_modes
+
+    centers, std = toy_modes(name)
+    points, _ = sample_toy(name, 200_000, torch.Generator().manual_seed(0))
+    result = mode_coverage(points, centers, std)
+    assert result["modes"] == len(centers)
+    # Binomial standard error at 200,000 points: 0.023 points.
+    assert_close(result["high_quality"], 100 * (1 - math.exp(-4.5)), atol=0.1, rtol=0)
+    assert_close(result["reverse_kl"], 0.0, atol=1e-3, rtol=0)
+
+
 def test_mode_coverage_uses_each_axis_std() -> None:
     centre = torch.zeros(1, 2)
     std = torch.tensor([0.1, 1.0])
