@@ -18,8 +18,8 @@ random halves (5,000 vs 5,000) of the real digits. Values are mean +- standard e
     # seeds 1-2 here, seed 0 from an earlier report (another machine) in the same table:
     python benchmarks/mnist_comparison.py --first-seed 1 --seeds 2 --add-runs benchmarks/results/mnist_20ep_1s_h100.json
 
-On 2 CPU cores one epoch takes 39-99 s per model (20 epochs x 3 seeds x 6 models: about 3.5 hours); on one
-H100 shared by the six runs, 20 epochs take 33-81 s per model.
+On 2 CPU cores one epoch takes 37-100 s per model; two runs at a time, seeds 1-2 took 7,750 s, so all three
+seeds take about 3.2 hours. On one H100 shared by the six runs, 20 epochs take 33-81 s per model.
 """
 
 from __future__ import annotations
