@@ -411,7 +411,7 @@ def sample_command(argv: list[str]) -> Path:
     generator = torch.Generator().manual_seed(args.seed)
     z = torch.randn(args.n, module.generator.latent_dim, generator=generator)
     # Conditional models: one class per grid row, in order.
-    labels = module._fixed_labels(args.n).to(module.device) if module.num_classes else None
+    labels = module.grid_labels(args.n).to(module.device) if module.num_classes else None
     samples = module.generate(args.n, labels=labels, z=z).float().cpu()
     if fmt == "npz":
         import numpy as np

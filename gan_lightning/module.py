@@ -131,7 +131,7 @@ class GANModule(L.LightningModule):
         # Same latents every epoch (seeded), so sample grids show progress rather than noise.
         seeded = torch.Generator().manual_seed(0)
         self.register_buffer("fixed_z", torch.randn(num_samples, generator.latent_dim, generator=seeded))
-        self.register_buffer("fixed_labels", self._fixed_labels(num_samples), persistent=False)
+        self.register_buffer("fixed_labels", self.grid_labels(num_samples), persistent=False)
         self.techniques = nn.ModuleList(techniques or [])
         for technique in self.techniques:
             technique.attach(self)
@@ -147,7 +147,8 @@ class GANModule(L.LightningModule):
         k = self.num_classes
         return max(1, n // k) if k else max(1, int(n**0.5))
 
-    def _fixed_labels(self, n: int) -> Tensor:
+    def grid_labels(self, n: int) -> Tensor:
+        """Labels of ``n`` grid samples (zeros when unconditional), matching :meth:`grid_width`'s rows."""
         k = self.num_classes
         if not k:
             return torch.zeros(n, dtype=torch.long)

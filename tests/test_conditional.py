@@ -101,7 +101,7 @@ def test_grid_rows_stay_one_class_when_samples_are_not_a_multiple_of_classes() -
     torch.testing.assert_close(module.fixed_labels, expected)
     # Fewer samples than classes: one per row, classes in order.
     assert module.grid_width(4) == 1
-    torch.testing.assert_close(module._fixed_labels(4), torch.arange(4))
+    torch.testing.assert_close(module.grid_labels(4), torch.arange(4))
 
 
 def test_gradient_penalty_variant_passes_labels_to_the_critic() -> None:
