@@ -68,7 +68,7 @@ def _rmsprop(lr: float) -> Callable:
 
 def build_variant(name: str, budget: Budget) -> torch.nn.Module:
     """The GANModule of one table row: same MLPs and learning rate, each paper's optimiser and objective."""
-    from gan_lightning.networks import MLPDiscriminator, MLPGenerator
+    from gan_lightning.networks import MLPDiscriminator, MLPGenerator, PackedDiscriminator
     from gan_lightning.networks.autoencoder import MLPAutoencoder
     from gan_lightning.variants import LSGAN, NSGAN, WGAN, WGANGP, MinimaxGAN
     from gan_lightning.variants.ebgan import EBGAN
@@ -95,6 +95,10 @@ def build_variant(name: str, budget: Budget) -> torch.nn.Module:
         return FGAN(g, d, divergence="js", **both)
     if name == "f-GAN (reverse KL)":
         return FGAN(g, d, divergence="reverse_kl", **both)
+    if name == "PacGAN2":
+        # Lin et al. (2018): NS-GAN whose discriminator judges packs of 2 samples (its input is 2 x 2 features).
+        packed = PackedDiscriminator(MLPDiscriminator(4, budget.hidden_dim, budget.depth), pack=2)
+        return NSGAN(g, packed, **both)
     if name == "EBGAN":
         # margin 1: the energies of 2D points of unit scale (the image default, 10, is never reached here).
         autoencoder = MLPAutoencoder(2, budget.hidden_dim, depth=2, code_dim=16)
@@ -111,6 +115,7 @@ VARIANTS = (
     "f-GAN (JS)",
     "f-GAN (reverse KL)",
     "EBGAN",
+    "PacGAN2",
 )
 
 

@@ -58,10 +58,15 @@ def scatter_2d(module: L.LightningModule, real: Tensor, fake: Tensor, path: Path
     with torch.no_grad():
         grid = torch.stack([gx.flatten(), gy.flatten()], 1).to(module.device)
         # In chunks: a critic that compares samples within a batch (minibatch discrimination) grows as batch^2.
+        # A PacGAN critic scores packs: each point is scored as a pack of copies of itself.
+        pack = getattr(module.discriminator, "pack", 1)
         scores = (
-            torch.cat([module.discriminator(chunk).reshape(-1) for chunk in grid.split(1024)]).reshape(
-                gx.shape
-            )
+            torch.cat(
+                [
+                    module.discriminator(chunk.repeat_interleave(pack, 0)).reshape(-1)
+                    for chunk in grid.split(1024)
+                ]
+            ).reshape(gx.shape)
             if not module.num_classes
             else None
         )

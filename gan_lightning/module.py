@@ -166,7 +166,7 @@ class GANModule(L.LightningModule):
         return self.generator(z, labels) if self.num_classes else self.generator(z)
 
     def critic(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        """D(x) (or D(x, y)): one raw score per sample, shape ``(B,)``."""
+        """D(x) (or D(x, y)): one raw score per sample, shape ``(B,)`` (per pack, ``(B / m,)``, with PacGAN)."""
         return (self.discriminator(x, labels) if self.num_classes else self.discriminator(x)).reshape(-1)
 
     @torch.no_grad()

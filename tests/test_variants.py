@@ -18,7 +18,7 @@ from gan_lightning.cli import main
 from gan_lightning.data.toy import ToyDataModule, toy_modes
 from gan_lightning.losses import label_smoothed_discriminator_loss
 from gan_lightning.module import GANModule
-from gan_lightning.networks import DCGANDiscriminator, MLPDiscriminator, MLPGenerator
+from gan_lightning.networks import DCGANDiscriminator, MLPDiscriminator, MLPGenerator, PackedDiscriminator
 from gan_lightning.techniques import FeatureMatching, HistoricalAveraging, MinibatchDiscriminator
 
 
@@ -68,6 +68,12 @@ FAMILIES: dict[str, Callable[[], GANModule]] = {
     ),
     "lsgan_mean_matching": lambda: V.LSGAN(
         *small_nets(), g_optimizer=ADAM, d_optimizer=ADAM, mean_matching_weight=1.0
+    ),
+    "pacgan": lambda: V.NSGAN(
+        small_nets()[0],
+        PackedDiscriminator(MLPDiscriminator(in_dim=4, hidden_dim=64, depth=2), pack=2),
+        g_optimizer=ADAM,
+        d_optimizer=ADAM,
     ),
     "improved_techniques": lambda: V.NSGAN(
         small_nets()[0],

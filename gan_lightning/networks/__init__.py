@@ -9,6 +9,7 @@ from gan_lightning.networks.conditional import (
 )
 from gan_lightning.networks.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_lightning.networks.mlp import MLPDiscriminator, MLPGenerator
+from gan_lightning.networks.packing import PackedDiscriminator
 
 __all__ = [
     "ConvAutoencoder",
@@ -21,4 +22,5 @@ __all__ = [
     "MLPAutoencoder",
     "MLPDiscriminator",
     "MLPGenerator",
+    "PackedDiscriminator",
 ]
