@@ -2,10 +2,11 @@
 
 quick: the framework overhead (DCGAN 28x28, NS-GAN and WGAN-GP, 3 rounds of 10 generator steps per arm) and a
 reduced mode-collapse table (NS-GAN, WGAN-GP and LSGAN on ring and grid, 2 seeds, 1,000 generator steps).
-full: the overhead with 5 rounds of 20 steps, the whole mode-collapse table (8 variants, 5 seeds), the shipped
+full: the overhead with 5 rounds of 20 steps, the whole mode-collapse table (9 variants, 5 seeds), the shipped
 best configs (configs/toy/best_*.yaml, 5 seeds), the MNIST comparison of six objectives (20 epochs, 3 seeds) and
 the GPU throughput (skipped with a message where there is no CUDA device). The best configs and the MNIST
-comparison run on the GPU when there is one (minutes on an H100); on 2 CPU cores they take many hours.
+comparison run on the GPU when there is one; on 2 CPU cores the best configs take about 80 minutes (16 CPU minutes
+a run) and the MNIST comparison about 3 hours (18 runs, two at a time).
 
 Every script prints its tables and writes JSON, Markdown and PNG files to ``--out`` (benchmarks/results).
 
