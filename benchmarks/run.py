@@ -5,8 +5,8 @@ reduced mode-collapse table (NS-GAN, WGAN-GP and LSGAN on ring and grid, 2 seeds
 full: the overhead with 5 rounds of 20 steps, the whole mode-collapse table (9 variants, 5 seeds), the shipped
 best configs (configs/toy/best_*.yaml, 5 seeds), the MNIST comparison of six objectives (20 epochs, 3 seeds) and
 the GPU throughput (skipped with a message where there is no CUDA device). The best configs and the MNIST
-comparison run on the GPU when there is one; on 2 CPU cores the best configs take about 80 minutes (16 CPU minutes
-a run) and the MNIST comparison about 3 hours (18 runs, two at a time).
+comparison run on the GPU when there is one; on 2 CPU cores the best configs take about 100 minutes (15 CPU
+minutes a grid run, 25 a ring run) and the MNIST comparison about 3 hours (18 runs, two at a time).
 
 Every script prints its tables and writes JSON, Markdown and PNG files to ``--out`` (benchmarks/results).
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,8 +85,10 @@ def test_wandb_offline_run_holds_metrics_images_and_config(
     history: dict[str, str] = {}
     config: dict[str, str] = {}
     name = None
+    kinds: Counter[str] = Counter()
     for record in wandb_records(run_file):
         kind = record.WhichOneof("record_type")
+        kinds[kind] += 1
         if kind == "history":
             history.update(
                 {item.key or "/".join(item.nested_key): item.value_json for item in record.history.item}
@@ -94,7 +97,9 @@ def test_wandb_offline_run_holds_metrics_images_and_config(
             config.update({item.key: item.value_json for item in record.config.update})
         elif kind == "run":
             name = record.run.display_name
-    assert name == "tiny_ring"  # the run is named after its config file
+    # The run is named after its config file. The message says what a failure lacked: once, under heavy load,
+    # no run record was found.
+    assert name == "tiny_ring", f"{run_file.stat().st_size} bytes, records {dict(kinds)}"
     assert {
         "train/d_loss",
         "train/g_loss",
