@@ -9,9 +9,12 @@ comparison run on the GPU when there is one; on 2 CPU cores the best configs tak
 minutes a grid run, 25 a ring run) and the MNIST comparison about 3 hours (18 runs, two at a time).
 
 Every script prints its tables and writes JSON, Markdown and PNG files to ``--out`` (benchmarks/results).
+``--only`` runs some of the steps (by script name), e.g. to split the full run over two sittings; the toy and
+MNIST scripts also reuse the cells they cached in ``--out``/cache, so an interrupted run resumes where it stopped.
 
     python benchmarks/run.py quick
     python benchmarks/run.py full --jobs 2
+    python benchmarks/run.py full --only overhead toy_modes   # everything but MNIST and the GPU
 """
 
 from __future__ import annotations
@@ -58,16 +61,29 @@ def steps(mode: str, out: Path, jobs: int) -> list[list[str]]:
     ]
 
 
+STEP_NAMES = {"overhead", "toy_modes", "mnist_comparison", "gpu_throughput"}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=("quick", "full"))
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="processes in parallel")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument(
+        "--only", nargs="+", metavar="SCRIPT", help="run only these steps: " + ", ".join(sorted(STEP_NAMES))
+    )
     args = parser.parse_args(argv)
+    unknown = set(args.only or ()) - STEP_NAMES
+    if unknown:
+        parser.error(
+            f"--only: unknown step(s) {', '.join(sorted(unknown))}; choose from {', '.join(sorted(STEP_NAMES))}"
+        )
     # One thread per process: the runs are small and run side by side on few cores.
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     start = time.perf_counter()
     for command in steps(args.mode, args.out, args.jobs):
+        if args.only and Path(command[0]).stem not in args.only:
+            continue
         print(f"\n=== {' '.join(command)}", flush=True)
         began = time.perf_counter()
         done = subprocess.run([sys.executable, str(HERE / command[0]), *command[1:]], env=env, cwd=ROOT)
