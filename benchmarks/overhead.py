@@ -1,14 +1,17 @@
 """Framework overhead: the same GAN trained through gan-lightning's Trainer path and a plain PyTorch loop.
 
 Same DCGAN 28x28 networks (same initial weights), batch size, optimisers, objective and in-memory data; the
-two arms alternate A B A B in one process and each reports seconds per generator step. Prints the median
-ratio (a)/(b) with min and max, the overhead in milliseconds per generator step, and the peak resident memory
-of each arm measured in a child process of its own (peak, and its growth over the process after imports and
-data).
+two arms alternate in one process, in A B B A order (each arm goes first in half the rounds, so a drift of the
+machine's speed falls on both), and each reports seconds per generator step. Prints the median ratio (a)/(b)
+with min and max, the overhead in milliseconds per generator step, the peak resident memory of each arm
+measured in a child process of its own (peak, and its growth over the process after imports and data), and the
+framework's own cost per generator step, measured the same way with one-layer networks on 2D points (where
+there is almost no computation to hide it, so it is measured to a fraction of a millisecond).
 
 The Lightning arm runs with the Trainer's default logger (writing every 50 steps to a temporary folder) and no
 progress bar, checkpoints or model summary; the plain arm freezes the critic during the generator step as
-``toggle_optimizer`` does, so both compute the same gradients.
+``toggle_optimizer`` does, so both compute the same gradients. Each arm sees the environment of a process of
+its own: ``import lightning`` sets ``PYTORCH_NVML_BASED_CUDA_CHECK=1``, which a plain PyTorch process lacks.
 
     python benchmarks/overhead.py --rounds 3 --steps 20 --out benchmarks/results
     python benchmarks/overhead.py --profile 25   # cProfile of one Lightning run: where the extra time goes
@@ -63,10 +66,46 @@ def images(n: int) -> torch.Tensor:
     return torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
 
 
-def networks(objective: str) -> tuple[torch.nn.Module, torch.nn.Module]:
+class _LinearGenerator(torch.nn.Module):
+    """One linear layer from the latent to a 2D point: a generator with almost no computation."""
+
+    latent_dim = 100
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer = torch.nn.Linear(self.latent_dim, 2)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.layer(z)
+
+
+def networks(objective: str, tiny: bool = False) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """DCGAN 28x28 (or, ``tiny``, one linear layer each, on 2D points), seeded alike for both arms."""
     torch.manual_seed(0)
+    if tiny:
+        return _LinearGenerator(), torch.nn.Linear(2, 1)
     norm = "layer" if objective == "wgan_gp" else "batch"
     return DCGANGenerator(latent_dim=100, image_size=28), DCGANDiscriminator(image_size=28, norm=norm)
+
+
+NVML_CHECK = "PYTORCH_NVML_BASED_CUDA_CHECK"
+
+
+@contextlib.contextmanager
+def nvml_check(value: str | None):  # noqa: ANN201
+    """Run with the environment variable ``import lightning`` sets (value "1") or without it (None)."""
+    before = os.environ.get(NVML_CHECK)
+    if value is None:
+        os.environ.pop(NVML_CHECK, None)
+    else:
+        os.environ[NVML_CHECK] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(NVML_CHECK, None)
+        else:
+            os.environ[NVML_CHECK] = before
 
 
 def loader(data: torch.Tensor, batch_size: int) -> DataLoader:
@@ -82,10 +121,17 @@ class _Clock(L.Callback):
         self.seconds = time.perf_counter() - self.start
 
 
-def run_lightning(objective: str, data: torch.Tensor, steps: int, batch_size: int) -> float:
+def run_lightning(
+    objective: str, data: torch.Tensor, steps: int, batch_size: int, tiny: bool = False
+) -> float:
     """Seconds per generator step through GANModule + Trainer (default logger, no progress bar)."""
+    with nvml_check("1"):  # as in a process that imported lightning
+        return _run_lightning(objective, data, steps, batch_size, tiny)
+
+
+def _run_lightning(objective: str, data: torch.Tensor, steps: int, batch_size: int, tiny: bool) -> float:
     cls, n_critic, (lr, betas) = OBJECTIVES[objective]
-    generator, discriminator = networks(objective)
+    generator, discriminator = networks(objective, tiny)
     adam = lambda p: torch.optim.Adam(p, lr=lr, betas=betas)  # noqa: E731
     model = cls(generator, discriminator, g_optimizer=adam, d_optimizer=adam, n_critic=n_critic)
     clock = _Clock()
@@ -105,10 +151,15 @@ def run_lightning(objective: str, data: torch.Tensor, steps: int, batch_size: in
     return clock.seconds / steps
 
 
-def run_plain(objective: str, data: torch.Tensor, steps: int, batch_size: int) -> float:
+def run_plain(objective: str, data: torch.Tensor, steps: int, batch_size: int, tiny: bool = False) -> float:
     """Seconds per generator step of the loop a PyTorch user would write by hand."""
+    with nvml_check(None):  # as in a process that never imported lightning
+        return _run_plain(objective, data, steps, batch_size, tiny)
+
+
+def _run_plain(objective: str, data: torch.Tensor, steps: int, batch_size: int, tiny: bool) -> float:
     _, n_critic, (lr, betas) = OBJECTIVES[objective]
-    generator, discriminator = networks(objective)
+    generator, discriminator = networks(objective, tiny)
     g_opt = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
     d_opt = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
     wgan = objective == "wgan_gp"
@@ -191,6 +242,19 @@ def profile(objective: str, steps: int, batch_size: int, top: int) -> str:
     return text.getvalue()
 
 
+def time_arms(
+    objective: str, data: torch.Tensor, steps: int, rounds: int, batch_size: int, tiny: bool = False
+) -> dict[str, list[float]]:
+    """Seconds per generator step of each arm and round, in A B B A order after one short warm-up run each."""
+    for run in ARMS.values():  # imports, allocator, first-call costs
+        run(objective, data, 2, batch_size, tiny)
+    times: dict[str, list[float]] = {arm: [] for arm in ARMS}
+    for round_ in range(rounds):
+        for arm in list(ARMS)[:: 1 if round_ % 2 == 0 else -1]:
+            times[arm].append(ARMS[arm](objective, copy.deepcopy(data), steps, batch_size, tiny))
+    return times
+
+
 def _quiet() -> None:
     warnings.filterwarnings("ignore")
     for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
@@ -201,6 +265,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=20, help="generator steps per arm and round")
+    parser.add_argument(
+        "--tiny-steps",
+        type=int,
+        default=200,
+        help="generator steps per arm and round with one-layer networks",
+    )
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--objectives", nargs="+", default=list(OBJECTIVES), choices=list(OBJECTIVES))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
@@ -218,6 +288,7 @@ def main(argv: list[str] | None = None) -> dict:
             print(profile(objective, args.steps, args.batch_size, args.profile))
         return {}
     data = images(2048)
+    points = torch.randn(2048, 2, generator=torch.Generator().manual_seed(0))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     results = {
         "device": "cpu",
@@ -227,21 +298,19 @@ def main(argv: list[str] | None = None) -> dict:
         "batch_size": args.batch_size,
         "steps": args.steps,
         "rounds": args.rounds,
+        "tiny_steps": args.tiny_steps,
         "torch": torch.__version__,
         "lightning": L.__version__,
         "rows": [],
     }
     for objective in args.objectives:
-        run_lightning(objective, data, 2, args.batch_size)  # warm-up: imports, allocator, first-call costs
-        run_plain(objective, data, 2, args.batch_size)
-        times: dict[str, list[float]] = {arm: [] for arm in ARMS}
-        for _ in range(args.rounds):
-            for arm, run in ARMS.items():  # A B A B ...
-                times[arm].append(run(objective, copy.deepcopy(data), args.steps, args.batch_size))
+        times = time_arms(objective, data, args.steps, args.rounds, args.batch_size)
         ratios = [a / b for a, b in zip(times["gan_lightning"], times["plain_pytorch"], strict=True)]
         extra_ms = [
             1000 * (a - b) for a, b in zip(times["gan_lightning"], times["plain_pytorch"], strict=True)
         ]
+        tiny = time_arms(objective, points, args.tiny_steps, args.rounds, args.batch_size, tiny=True)
+        tiny_ms = [1000 * (a - b) for a, b in zip(tiny["gan_lightning"], tiny["plain_pytorch"], strict=True)]
         row = {
             "objective": objective,
             "seconds_per_g_step": {arm: statistics.median(t) for arm, t in times.items()},
@@ -250,26 +319,35 @@ def main(argv: list[str] | None = None) -> dict:
             "ratio_min": min(ratios),
             "ratio_max": max(ratios),
             "overhead_ms_per_g_step_median": statistics.median(extra_ms),
+            "framework_ms_per_g_step": {
+                "median": statistics.median(tiny_ms),
+                "min": min(tiny_ms),
+                "max": max(tiny_ms),
+                "seconds_per_g_step_all": tiny,
+            },
             "peak_rss_mib": {arm: peak_memory_mib(arm, objective, 3, args.batch_size) for arm in ARMS},
         }
         results["rows"].append(row)
     results["load_average_1min_at_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
-        f"DCGAN 28x28, batch {args.batch_size}, {args.steps} generator steps x {args.rounds} rounds per arm, "
-        f"{results['threads']} torch thread(s), load average {load:.1f} at start / "
-        f"{results['load_average_1min_at_end']:.1f} at end",
+        f"DCGAN 28x28, batch {args.batch_size}, {args.steps} generator steps x {args.rounds} rounds per arm "
+        f"(A B B A), {results['threads']} torch thread(s), load average {load:.1f} at start / "
+        f"{results['load_average_1min_at_end']:.1f} at end; framework cost: the same with one-layer networks "
+        f"on 2D points, {args.tiny_steps} generator steps x {args.rounds} rounds",
         "",
         "| objective | s per G step, gan-lightning | s per G step, plain PyTorch | ratio median [min, max] "
-        "| overhead ms per G step | peak RSS MiB (growth), gan-lightning | peak RSS MiB (growth), plain |",
-        "|---|---|---|---|---|---|---|",
+        "| overhead ms per G step | framework cost ms per G step, median [min, max] "
+        "| peak RSS MiB (growth), gan-lightning | peak RSS MiB (growth), plain |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results["rows"]:
-        s, m = r["seconds_per_g_step"], r["peak_rss_mib"]
+        s, m, f = r["seconds_per_g_step"], r["peak_rss_mib"], r["framework_ms_per_g_step"]
         gl, pl = m["gan_lightning"], m["plain_pytorch"]
         lines.append(
             f"| {r['objective']} | {s['gan_lightning']:.4f} | {s['plain_pytorch']:.4f} | "
             f"{r['ratio_median']:.3f} [{r['ratio_min']:.3f}, {r['ratio_max']:.3f}] | "
-            f"{r['overhead_ms_per_g_step_median']:.1f} | {gl['peak']:.0f} ({gl['growth']:.0f}) | "
+            f"{r['overhead_ms_per_g_step_median']:.1f} | {f['median']:.2f} [{f['min']:.2f}, {f['max']:.2f}] | "
+            f"{gl['peak']:.0f} ({gl['growth']:.0f}) | "
             f"{pl['peak']:.0f} ({pl['growth']:.0f}) |"
         )
     table = "\n".join(lines)

@@ -1,15 +1,15 @@
 """Run the benchmarks: ``quick`` (make bench, under 20 minutes on 2 CPU cores) or ``full`` (make bench-full).
 
-quick: the framework overhead (DCGAN 28x28, NS-GAN and WGAN-GP, 3 rounds of 10 generator steps per arm) and a
+quick: the framework overhead (DCGAN 28x28, NS-GAN and WGAN-GP, 4 rounds of 10 generator steps per arm) and a
 reduced mode-collapse table (NS-GAN, WGAN-GP and LSGAN on ring and grid, 2 seeds, 1,000 generator steps).
-full: the overhead with 5 rounds of 20 steps, the whole mode-collapse table (9 variants, 5 seeds), the shipped
+full: the overhead with 10 rounds of 20 steps, the whole mode-collapse table (9 variants, 5 seeds), the shipped
 best configs (configs/toy/best_*.yaml, 5 seeds), the MNIST comparison of six objectives (20 epochs, 3 seeds) and
 the GPU throughput (skipped with a message where there is no CUDA device). The best configs and the MNIST
 comparison run on the GPU when there is one; on 2 CPU cores the best configs take about 100 minutes (15 CPU
 minutes a grid run, 25 a ring run) and the MNIST comparison about 3 hours (18 runs, two at a time).
 
 Every script prints its tables and writes JSON, Markdown and PNG files to ``--out`` (benchmarks/results).
-``--only`` runs some of the steps (by script name), e.g. to split the full run over two sittings; the toy and
+``--only`` runs some of the steps (overhead, toy_modes, toy_modes_best, mnist_comparison, gpu_throughput), e.g. to split the full run over two sittings; the toy and
 MNIST scripts also reuse the cells they cached in ``--out``/cache, so an interrupted run resumes where it stopped.
 
     python benchmarks/run.py quick
@@ -30,38 +30,42 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
-def steps(mode: str, out: Path, jobs: int) -> list[list[str]]:
-    """The benchmark commands of one mode, in order."""
+def steps(mode: str, out: Path, jobs: int) -> list[tuple[str, list[str]]]:
+    """The benchmark steps of one mode, in order: (name, script and arguments)."""
     common = ["--out", str(out)]
     if mode == "quick":
         return [
-            ["overhead.py", "--rounds", "3", "--steps", "10", *common],
-            ["toy_modes.py", "--quick", "--jobs", str(jobs), *common],
+            ("overhead", ["overhead.py", "--rounds", "4", "--steps", "10", *common]),
+            ("toy_modes", ["toy_modes.py", "--quick", "--jobs", str(jobs), *common]),
         ]
-    return [
-        ["overhead.py", "--rounds", "5", "--steps", "20", *common],
-        ["toy_modes.py", "--seeds", "5", "--jobs", str(jobs), *common],
-        [
-            "toy_modes.py",
-            *[
-                arg
-                for config in sorted(ROOT.glob("configs/toy/best_*.yaml"))
-                for arg in ("--config", str(config))
-            ],
-            "--seeds",
-            "5",
-            "--jobs",
-            str(jobs),
-            "--name",
-            "toy_modes_best",
-            *common,
+    best = [
+        "toy_modes.py",
+        *[
+            arg
+            for config in sorted(ROOT.glob("configs/toy/best_*.yaml"))
+            for arg in ("--config", str(config))
         ],
-        ["mnist_comparison.py", "--epochs", "20", "--seeds", "3", "--jobs", str(jobs), *common],
-        ["gpu_throughput.py", *common],
+        "--seeds",
+        "5",
+        "--jobs",
+        str(jobs),
+        "--name",
+        "toy_modes_best",
+        *common,
+    ]
+    return [
+        ("overhead", ["overhead.py", "--rounds", "10", "--steps", "20", *common]),
+        ("toy_modes", ["toy_modes.py", "--seeds", "5", "--jobs", str(jobs), *common]),
+        ("toy_modes_best", best),
+        (
+            "mnist_comparison",
+            ["mnist_comparison.py", "--epochs", "20", "--seeds", "3", "--jobs", str(jobs), *common],
+        ),
+        ("gpu_throughput", ["gpu_throughput.py", *common]),
     ]
 
 
-STEP_NAMES = {"overhead", "toy_modes", "mnist_comparison", "gpu_throughput"}
+STEP_NAMES = {"overhead", "toy_modes", "toy_modes_best", "mnist_comparison", "gpu_throughput"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     # One thread per process: the runs are small and run side by side on few cores.
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     start = time.perf_counter()
-    for command in steps(args.mode, args.out, args.jobs):
-        if args.only and Path(command[0]).stem not in args.only:
+    for name, command in steps(args.mode, args.out, args.jobs):
+        if args.only and name not in args.only:
             continue
         print(f"\n=== {' '.join(command)}", flush=True)
         began = time.perf_counter()

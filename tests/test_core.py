@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import lightning as L
 import pytest
@@ -19,6 +20,7 @@ from gan_lightning.losses import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
+from gan_lightning.module import skip_nvml_check_without_gpus
 from gan_lightning.networks import DCGANGenerator, MLPDiscriminator, MLPGenerator
 from gan_lightning.penalties import gradient_penalty, input_gradient_norm
 from gan_lightning.variants import LSGAN, NSGAN, WGANGP
@@ -323,3 +325,12 @@ def test_loss_terms_reach_the_logger_on_its_cadence_and_latest_terms_every_step(
     # After the run, callback_metrics hold the last batch's terms (the final batch is always handed over).
     assert_close(fit.callback_metrics["train/d_loss"], model.latest_terms["train/d_loss"])
     assert {"train/d_loss", "train/g_loss"} <= model.latest_terms.keys()
+
+
+@pytest.mark.parametrize("has_gpus", [False, True])
+def test_nvml_check_is_dropped_only_without_gpus(monkeypatch: pytest.MonkeyPatch, has_gpus: bool) -> None:
+    # Lightning's import sets the flag; without GPUs it only makes Adam's per-step CUDA check load NVML.
+    monkeypatch.setenv("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: has_gpus)
+    skip_nvml_check_without_gpus()
+    assert os.environ.get("PYTORCH_NVML_BASED_CUDA_CHECK") == ("1" if has_gpus else None)
