@@ -43,7 +43,7 @@ def steps(mode: str, out: Path, jobs: int) -> list[tuple[str, list[str]]]:
         *[
             arg
             for config in sorted(ROOT.glob("configs/toy/best_*.yaml"))
-            for arg in ("--config", str(config))
+            for arg in ("--config", str(config.relative_to(ROOT)))
         ],
         "--seeds",
         "5",
