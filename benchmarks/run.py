@@ -9,8 +9,9 @@ comparison run on the GPU when there is one; on 2 CPU cores the best configs tak
 minutes a grid run, 25 a ring run) and the MNIST comparison about 3 hours (18 runs, two at a time).
 
 Every script prints its tables and writes JSON, Markdown and PNG files to ``--out`` (benchmarks/results).
-``--only`` runs some of the steps (overhead, toy_modes, toy_modes_best, mnist_comparison, gpu_throughput), e.g. to split the full run over two sittings; the toy and
-MNIST scripts also reuse the cells they cached in ``--out``/cache, so an interrupted run resumes where it stopped.
+``--only`` runs some of the steps (overhead, toy_modes, toy_modes_best, mnist_comparison, gpu_throughput), e.g.
+to split the full run over two sittings; the toy and MNIST scripts also reuse the cells they cached in
+``--out``/cache, so an interrupted run resumes where it stopped.
 
     python benchmarks/run.py quick
     python benchmarks/run.py full --jobs 2
@@ -65,7 +66,7 @@ def steps(mode: str, out: Path, jobs: int) -> list[tuple[str, list[str]]]:
     ]
 
 
-STEP_NAMES = {"overhead", "toy_modes", "toy_modes_best", "mnist_comparison", "gpu_throughput"}
+STEP_NAMES = {name for name, _ in steps("full", ROOT, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
