@@ -274,6 +274,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--objectives", nargs="+", default=list(OBJECTIVES), choices=list(OBJECTIVES))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--name", default="overhead", help="name of the outputs (make bench: overhead_quick)")
     parser.add_argument(
         "--profile",
         type=int,
@@ -354,8 +355,8 @@ def main(argv: list[str] | None = None) -> dict:
     print(table)
     results["table"] = table
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "overhead.json").write_text(json.dumps(results, indent=2))
-    (args.out / "overhead.md").write_text(table + "\n")
+    (args.out / f"{args.name}.json").write_text(json.dumps(results, indent=2))
+    (args.out / f"{args.name}.md").write_text(table + "\n")
     return results
 
 

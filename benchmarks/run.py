@@ -36,7 +36,10 @@ def steps(mode: str, out: Path, jobs: int) -> list[tuple[str, list[str]]]:
     common = ["--out", str(out)]
     if mode == "quick":
         return [
-            ("overhead", ["overhead.py", "--rounds", "4", "--steps", "10", *common]),
+            (
+                "overhead",
+                ["overhead.py", "--rounds", "4", "--steps", "10", "--name", "overhead_quick", *common],
+            ),
             ("toy_modes", ["toy_modes.py", "--quick", "--jobs", str(jobs), *common]),
         ]
     best = [
