@@ -31,6 +31,23 @@ from gan_lightning.checkpoints import rng_states, set_rng_states
 from gan_lightning.techniques import Technique
 
 
+def all_finite(tensors: list[Tensor]) -> Tensor:
+    """A 0-dim bool tensor on their device: no inf or NaN in any of ``tensors`` (reading it syncs).
+
+    The largest magnitude of each tensor carries inf and NaN through and, unlike a 2-norm, never overflows on
+    finite values. ``_foreach_max`` of ``_foreach_abs`` is fused on GPUs and 15 times faster on the CPU than
+    ``_foreach_norm(..., inf)`` (0.26 against 4.0 ms for the DCGAN 28x28 generator's gradients).
+    """
+    tensors = [t for t in tensors if t.numel()]  # the max of an empty tensor is an error
+    if not tensors:
+        return torch.ones((), dtype=torch.bool)
+    if hasattr(torch, "_foreach_max"):  # torch >= 2.6
+        largest = torch._foreach_max(torch._foreach_abs(tensors))
+    else:
+        largest = torch._foreach_norm(tensors, float("inf"))
+    return torch.isfinite(torch.stack(largest)).all()
+
+
 def skip_nvml_check_without_gpus() -> None:
     """On a machine without CUDA devices, let ``torch.cuda.is_available()`` use its cached runtime check.
 
@@ -271,8 +288,7 @@ class GANModule(L.LightningModule):
         grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
         if not grads:
             return True
-        # The max-norm carries inf and NaN through and, unlike the 2-norm, never overflows on finite values.
-        return torch.isfinite(torch.stack(torch._foreach_norm(grads, float("inf")))).all()
+        return all_finite(grads)
 
     def _record_nonfinite(self, network: str, loss: Tensor, optimizer) -> None:  # noqa: ANN001
         finite = torch.isfinite(loss.detach()) & self._gradients_finite(optimizer)

@@ -20,7 +20,7 @@ from gan_lightning.losses import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
-from gan_lightning.module import skip_nvml_check_without_gpus
+from gan_lightning.module import all_finite, skip_nvml_check_without_gpus
 from gan_lightning.networks import DCGANGenerator, MLPDiscriminator, MLPGenerator
 from gan_lightning.penalties import gradient_penalty, input_gradient_norm
 from gan_lightning.variants import LSGAN, NSGAN, WGANGP
@@ -334,3 +334,19 @@ def test_nvml_check_is_dropped_only_without_gpus(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(torch.cuda, "is_available", lambda: has_gpus)
     skip_nvml_check_without_gpus()
     assert os.environ.get("PYTORCH_NVML_BASED_CUDA_CHECK") == ("1" if has_gpus else None)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])
+def test_all_finite_finds_inf_and_nan_in_any_tensor_and_never_overflows(dtype: torch.dtype) -> None:
+    big = torch.finfo(dtype).max
+    tensors = [
+        torch.full((3, 4), big, dtype=dtype),
+        -torch.full((5,), big, dtype=dtype),
+        torch.zeros(0, dtype=dtype),
+    ]
+    assert all_finite(tensors).item()  # a 2-norm of these would overflow to inf
+    for bad in (float("inf"), float("-inf"), float("nan")):
+        broken = [t.clone() for t in tensors]
+        broken[1][2] = bad
+        assert not all_finite(broken).item(), bad
+    assert all_finite([]).item()
