@@ -12,6 +12,8 @@ The Lightning arm runs with the Trainer's default logger (writing every 50 steps
 progress bar, checkpoints or model summary; the plain arm freezes the critic during the generator step as
 ``toggle_optimizer`` does, so both compute the same gradients. Each arm sees the environment of a process of
 its own: ``import lightning`` sets ``PYTORCH_NVML_BASED_CUDA_CHECK=1``, which a plain PyTorch process lacks.
+Both arms run on a steady heap (``steady_heap``), as in a long training process, and the table gives the minor
+page faults of each arm per generator step.
 
     python benchmarks/overhead.py --rounds 3 --steps 20 --out benchmarks/results
     python benchmarks/overhead.py --profile 25   # cProfile of one Lightning run: where the extra time goes
@@ -23,6 +25,7 @@ import argparse
 import contextlib
 import copy
 import cProfile
+import ctypes
 import gzip
 import io
 import json
@@ -106,6 +109,32 @@ def nvml_check(value: str | None):  # noqa: ANN201
             os.environ.pop(NVML_CHECK, None)
         else:
             os.environ[NVML_CHECK] = before
+
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+
+
+def steady_heap() -> bool:
+    """Make glibc keep freed memory in this process, as a long training run's heap does; True where it could.
+
+    This process builds a fresh Trainer, model and data copy every round, and glibc kept handing the freed top
+    of its heap back to the system and faulting it in again on the next step: some 10,000 minor page faults
+    per NS-GAN generator step of the Lightning arm (a tenth of its time in the kernel) and 300-6,000 of the
+    plain arm, depending on where each round's objects landed. A ``gan-lightning fit`` process faults no page
+    after its first batches (measured: 21 more faults in 120 batches than in 20), so neither arm should here.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return False
+    # Setting one threshold stops glibc adapting the other: fix both (mmap above 32 MiB, trim above 1 GiB).
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
+
+
+def _minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def loader(data: torch.Tensor, batch_size: int) -> DataLoader:
@@ -243,15 +272,25 @@ def profile(objective: str, steps: int, batch_size: int, top: int) -> str:
 
 
 def time_arms(
-    objective: str, data: torch.Tensor, steps: int, rounds: int, batch_size: int, tiny: bool = False
+    objective: str,
+    data: torch.Tensor,
+    steps: int,
+    rounds: int,
+    batch_size: int,
+    tiny: bool = False,
+    faults: dict[str, list[float]] | None = None,
 ) -> dict[str, list[float]]:
-    """Seconds per generator step of each arm and round, in A B B A order after one short warm-up run each."""
+    """Seconds per generator step of each arm and round, in A B B A order after one short warm-up run each;
+    ``faults`` receives each arm's minor page faults per generator step."""
     for run in ARMS.values():  # imports, allocator, first-call costs
         run(objective, data, 2, batch_size, tiny)
     times: dict[str, list[float]] = {arm: [] for arm in ARMS}
     for round_ in range(rounds):
         for arm in list(ARMS)[:: 1 if round_ % 2 == 0 else -1]:
-            times[arm].append(ARMS[arm](objective, copy.deepcopy(data), steps, batch_size, tiny))
+            copied, before = copy.deepcopy(data), _minor_faults()
+            times[arm].append(ARMS[arm](objective, copied, steps, batch_size, tiny))
+            if faults is not None:
+                faults.setdefault(arm, []).append((_minor_faults() - before) / steps)
     return times
 
 
@@ -282,8 +321,14 @@ def main(argv: list[str] | None = None) -> dict:
         metavar="N",
         help="instead of timing, print the top N lines of a cProfile of the Lightning arm",
     )
+    parser.add_argument(
+        "--default-malloc",
+        action="store_true",
+        help="leave glibc's heap trimming on (see steady_heap): the page faults it causes are in the times",
+    )
     args = parser.parse_args(argv)
     _quiet()
+    steady = False if args.default_malloc else steady_heap()
     if args.profile:
         for objective in args.objectives:
             print(profile(objective, args.steps, args.batch_size, args.profile))
@@ -300,12 +345,14 @@ def main(argv: list[str] | None = None) -> dict:
         "steps": args.steps,
         "rounds": args.rounds,
         "tiny_steps": args.tiny_steps,
+        "steady_heap": steady,
         "torch": torch.__version__,
         "lightning": L.__version__,
         "rows": [],
     }
     for objective in args.objectives:
-        times = time_arms(objective, data, args.steps, args.rounds, args.batch_size)
+        faults: dict[str, list[float]] = {}
+        times = time_arms(objective, data, args.steps, args.rounds, args.batch_size, faults=faults)
         ratios = [a / b for a, b in zip(times["gan_lightning"], times["plain_pytorch"], strict=True)]
         extra_ms = [
             1000 * (a - b) for a, b in zip(times["gan_lightning"], times["plain_pytorch"], strict=True)
@@ -326,6 +373,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "max": max(tiny_ms),
                 "seconds_per_g_step_all": tiny,
             },
+            "minor_faults_per_g_step": {arm: statistics.median(f) for arm, f in faults.items()},
             "peak_rss_mib": {arm: peak_memory_mib(arm, objective, 3, args.batch_size) for arm in ARMS},
         }
         results["rows"].append(row)
@@ -334,12 +382,14 @@ def main(argv: list[str] | None = None) -> dict:
         f"DCGAN 28x28, batch {args.batch_size}, {args.steps} generator steps x {args.rounds} rounds per arm "
         f"(A B B A), {results['threads']} torch thread(s), load average {load:.1f} at start / "
         f"{results['load_average_1min_at_end']:.1f} at end; framework cost: the same with one-layer networks "
-        f"on 2D points, {args.tiny_steps} generator steps x {args.rounds} rounds",
+        f"on 2D points, {args.tiny_steps} generator steps x {args.rounds} rounds; glibc heap trimming "
+        + ("off for both arms (steady_heap)" if steady else "at its default"),
         "",
         "| objective | s per G step, gan-lightning | s per G step, plain PyTorch | ratio median [min, max] "
         "| overhead ms per G step | framework cost ms per G step, median [min, max] "
+        "| minor page faults per G step, gan-lightning / plain "
         "| peak RSS MiB (growth), gan-lightning | peak RSS MiB (growth), plain |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results["rows"]:
         s, m, f = r["seconds_per_g_step"], r["peak_rss_mib"], r["framework_ms_per_g_step"]
@@ -348,6 +398,8 @@ def main(argv: list[str] | None = None) -> dict:
             f"| {r['objective']} | {s['gan_lightning']:.4f} | {s['plain_pytorch']:.4f} | "
             f"{r['ratio_median']:.3f} [{r['ratio_min']:.3f}, {r['ratio_max']:.3f}] | "
             f"{r['overhead_ms_per_g_step_median']:.1f} | {f['median']:.2f} [{f['min']:.2f}, {f['max']:.2f}] | "
+            f"{r['minor_faults_per_g_step']['gan_lightning']:.0f} / "
+            f"{r['minor_faults_per_g_step']['plain_pytorch']:.0f} | "
             f"{gl['peak']:.0f} ({gl['growth']:.0f}) | "
             f"{pl['peak']:.0f} ({pl['growth']:.0f}) |"
         )

@@ -4,6 +4,8 @@ between the (hour-long) runs that produce docs/benchmarks.md. The tiny end-to-en
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 
 import pytest
@@ -70,6 +72,42 @@ def test_overhead_alternates_a_b_b_a_after_one_warm_up_each(monkeypatch):
     assert times == {"gan_lightning": [2.0] * 4, "plain_pytorch": [1.0] * 4}
 
 
+def test_overhead_counts_each_arms_page_faults_per_generator_step(monkeypatch):
+    counter = iter(range(0, 10_000, 7))  # each arm's run faults 7 pages by this clock
+    monkeypatch.setattr(overhead, "_minor_faults", lambda: next(counter))
+    monkeypatch.setattr(
+        overhead, "ARMS", {arm: lambda *a, **k: 1.0 for arm in ("gan_lightning", "plain_pytorch")}
+    )
+    faults: dict[str, list[float]] = {}
+    overhead.time_arms("nsgan", data=None, steps=2, rounds=3, batch_size=8, faults=faults)
+    assert faults == {"gan_lightning": [3.5] * 3, "plain_pytorch": [3.5] * 3}
+
+
+def test_steady_heap_keeps_freed_memory_in_the_process():
+    # In a child process: the allocator settings would outlive the test. Ten rounds of allocating and freeing
+    # 40 MiB: glibc's default hands the freed top of the heap back and faults it in again (81,600 faults here).
+    code = """if True:
+        import resource, sys, torch
+        sys.path.insert(0, "benchmarks")
+        import overhead
+        def faults_of_rounds():
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            for _ in range(10):
+                held = [torch.ones(1 << 20) for _ in range(10)]
+                del held
+            return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+        torch.ones(2 << 20)
+        print(overhead.steady_heap(), faults_of_rounds(), faults_of_rounds())
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    steady, first, again = done.stdout.split()
+    if steady != "True":
+        pytest.skip("glibc's mallopt is not here")
+    assert int(again) < 100, (first, again)  # the first rounds grow the heap once; then no page is faulted
+
+
 def test_overhead_arms_see_their_own_process_environment(monkeypatch):
     seen = {}
     monkeypatch.setenv(overhead.NVML_CHECK, "before")
@@ -134,6 +172,7 @@ def test_overhead_end_to_end_writes_its_table(tmp_path):
     ratio = row["seconds_per_g_step"]["gan_lightning"] / row["seconds_per_g_step"]["plain_pytorch"]
     assert row["ratio_median"] == pytest.approx(ratio)
     assert all(m["peak"] > m["growth"] > 0 for m in row["peak_rss_mib"].values())
+    assert set(row["minor_faults_per_g_step"]) == {"gan_lightning", "plain_pytorch"}
     assert "| nsgan |" in (tmp_path / "smoke.md").read_text()
 
 
