@@ -118,8 +118,8 @@ def steady_heap() -> bool:
     """Make glibc keep freed memory in this process, as a long training run's heap does; True where it could.
 
     This process builds a fresh Trainer, model and data copy every round, and glibc kept handing the freed top
-    of its heap back to the system and faulting it in again on the next step: some 10,000 minor page faults
-    per NS-GAN generator step of the Lightning arm (a tenth of its time in the kernel) and 300-6,000 of the
+    of its heap back to the system and faulting it in again on the next step: 5,000-11,000 minor page faults
+    per NS-GAN generator step of the Lightning arm (a tenth of its time in the kernel) and 300-6,500 of the
     plain arm, depending on where each round's objects landed. A ``gan-lightning fit`` process faults no page
     after its first batches (measured: 21 more faults in 120 batches than in 20), so neither arm should here.
     """
