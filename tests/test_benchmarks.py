@@ -87,15 +87,15 @@ def test_steady_heap_keeps_freed_memory_in_the_process():
     # In a child process: the allocator settings would outlive the test. Ten rounds of allocating and freeing
     # 40 MiB: glibc's default hands the freed top of the heap back and faults it in again (81,600 faults here).
     code = """if True:
-        import resource, sys, torch
+        import sys, torch
         sys.path.insert(0, "benchmarks")
         import overhead
         def faults_of_rounds():
-            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            before = overhead._minor_faults()
             for _ in range(10):
                 held = [torch.ones(1 << 20) for _ in range(10)]
                 del held
-            return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+            return overhead._minor_faults() - before
         torch.ones(2 << 20)
         print(overhead.steady_heap(), faults_of_rounds(), faults_of_rounds())
     """
