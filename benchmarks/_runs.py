@@ -16,9 +16,15 @@ def run_cached(cache: Path, key: str, function: Callable, *args: object) -> dict
     """Run one cell, or read it back from ``cache`` when the same settings were already run."""
     path = cache / f"{key}.json"
     if path.is_file():
-        return json.loads(path.read_text())
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError:
+            print(f"{path}: unreadable cached cell (an interrupted write?); running it again", flush=True)
     result = function(*args)
-    path.write_text(json.dumps(result))
+    # Write then rename: a run killed mid-write leaves no half-written cell behind.
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(result))
+    partial.replace(path)
     return result
 
 

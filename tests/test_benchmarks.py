@@ -142,6 +142,14 @@ def test_cached_cells_are_read_back_not_rerun(tmp_path):
     assert calls == [1, 2, 3]  # an interrupted run resumes: only the new cell ran
 
 
+def test_a_truncated_cached_cell_is_run_again_and_replaced(tmp_path, capsys):
+    (tmp_path / "a.json").write_text('{"value": ')  # what a write cut off by a killed run leaves
+    assert _runs.run_jobs(tmp_path, [("a", lambda x: {"value": x}, 7)], processes=1) == [{"value": 7}]
+    assert "unreadable cached cell" in capsys.readouterr().out
+    assert json.loads((tmp_path / "a.json").read_text()) == {"value": 7}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]  # no partial file left
+
+
 def test_mnist_comparison_names_the_missing_data(tmp_path, capsys):
     import mnist_comparison
 
