@@ -178,7 +178,10 @@ def train_run(name: str, seed: int, args: dict) -> dict:
 def _device_name(accelerator: str) -> str:
     if accelerator == "gpu":
         return torch.cuda.get_device_name()
-    return f"CPU ({os.cpu_count()} cores, 1 thread per run)"
+    # The kernel set (e.g. AVX2, AVX512) is named because it changes CPU results in their last bits.
+    return (
+        f"CPU ({os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()} kernels, 1 thread per run)"
+    )
 
 
 def real_floor(data_dir: Path) -> dict[str, float]:

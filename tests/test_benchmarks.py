@@ -159,6 +159,18 @@ def test_mnist_comparison_names_the_missing_data(tmp_path, capsys):
     assert f"no MNIST test digits in {tmp_path / 'nowhere'}" in capsys.readouterr().err
 
 
+def test_mnist_comparison_names_the_cpu_kernel_set_that_ran(monkeypatch):
+    # AVX2 and AVX512 kernels differ in the last bits, and 3,120 GAN steps turn that into different FIDs.
+    import mnist_comparison
+
+    monkeypatch.setattr(mnist_comparison.torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
+    assert (
+        mnist_comparison._device_name("cpu")
+        == f"CPU ({os.cpu_count()} cores, AVX512 kernels, 1 thread per run)"
+    )
+    assert mnist_comparison._short_device(mnist_comparison._device_name("cpu")) == "CPU"
+
+
 def test_gpu_throughput_without_cuda_says_so_and_measures_nothing(tmp_path, capsys, monkeypatch):
     import gpu_throughput
 
