@@ -46,8 +46,8 @@ LR, BETAS, LATENT, BATCH = 1e-4, (0.5, 0.999), 100, 64
 
 def build_model(name: str, mean_matching_weight: float) -> torch.nn.Module:
     """The GANModule of one of the six models, with the protocol's networks and optimisers."""
-    from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator
-    from gan_lightning.techniques import FeatureMatching, HistoricalAveraging, MinibatchDiscriminator
+    from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator, MinibatchDiscriminator
+    from gan_lightning.techniques import FeatureMatching, HistoricalAveraging
     from gan_lightning.variants import LSGAN, NSGAN, WGAN, WGANGP
 
     def adam(params):  # noqa: ANN001, ANN202
@@ -146,7 +146,7 @@ def train_run(name: str, seed: int, args: dict) -> dict:
     train_seconds = time.perf_counter() - start
 
     start = time.perf_counter()
-    metrics = ImageMetrics(load_lenet(), ("fid", "kid"), kid_subset_size=1000)
+    metrics = ImageMetrics(load_lenet(), ("fid", "kid", "pr", "classes"), kid_subset_size=1000)
     real = _real_images(Path(args["data_dir"]))
     for batch in real.split(1000):
         metrics.update(batch, real=True)
@@ -186,11 +186,11 @@ def _device_name(accelerator: str) -> str:
 
 def real_floor(data_dir: Path) -> dict[str, float]:
     """FID/KID between two random halves of the real digits (the floor of a perfect generator)."""
-    from gan_lightning.evaluation import real_vs_real
+    from gan_lightning.evaluator import real_vs_real
     from gan_lightning.metrics import load_lenet
 
     _quiet()
-    return real_vs_real(_real_images(data_dir), load_lenet(), metrics=("fid", "kid"))
+    return real_vs_real(_real_images(data_dir), load_lenet(), metrics=("fid", "kid", "pr", "classes"))
 
 
 def _mean_se(values: list[float]) -> tuple[float, float]:
@@ -214,13 +214,26 @@ def _seconds(group: list[dict], of: Callable[[dict], list[float]]) -> str:
     return " / ".join(f"{statistics.mean(v):.0f} ({d})" for d, v in by_device.items())
 
 
+def _text(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _mean_se_text(group: list[dict], key: str, digits: int = 3) -> str:
+    """Mean ± standard error of ``key`` over the runs that have it ("-" for reports made before it existed)."""
+    values = [r[key] for r in group if key in r]
+    if not values:
+        return "-"
+    mean, se = _mean_se(values)
+    return f"{mean:.{digits}f} ± {se:.{digits}f}"
+
+
 def format_table(runs: list[dict], floor: dict[str, float], note: str) -> str:
     lines = [
         note,
         "",
-        "| model | FID (LeNet) | FID per seed | KID (LeNet) | generator steps | s per epoch "
-        "| s per run (training) |",
-        "|---|---|---|---|---|---|---|",
+        "| model | FID (LeNet) | FID per seed | KID (LeNet) | precision | recall | digit KL "
+        "| generator steps | s per epoch | s per run (training) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in dict.fromkeys(r["model"] for r in runs):
         group = sorted((r for r in runs if r["model"] == name), key=lambda r: r["seed"])
@@ -229,14 +242,16 @@ def format_table(runs: list[dict], floor: dict[str, float], note: str) -> str:
         per_seed = " / ".join(f"{r['fid']:.1f}" for r in group)
         lines.append(
             f"| {name} | {fid:.2f} ± {fid_se:.2f} | {per_seed} | {kid:.2f} ± {kid_se:.2f} | "
+            f"{_mean_se_text(group, 'precision')} | {_mean_se_text(group, 'recall')} | "
+            f"{_mean_se_text(group, 'class_kl', 4)} | "
             f"{group[0]['generator_steps']} | "
             f"{_seconds(group, lambda r: r['epoch_seconds'])} | "
             f"{_seconds(group, lambda r: [r['train_seconds']])} |"
         )
     lines.append(
         f"| real vs real (two halves of the 10,000 digits) | {floor['fid']:.2f} | - | "
-        f"{floor['kid_mean']:.2f} "
-        "| - | - | - |"
+        f"{floor['kid_mean']:.2f} | {_text(floor.get('precision'))} | {_text(floor.get('recall'))} | "
+        f"{_text(floor.get('class_kl'), 4)} | - | - | - |"
     )
     return "\n".join(lines)
 
@@ -371,7 +386,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
         for m in args.models
     ]
     start = time.perf_counter()
-    floor, *runs = run_jobs(cache, [("real_floor_lenet", real_floor, args.data_dir), *jobs], args.jobs)
+    floor, *runs = run_jobs(
+        cache, [("real_floor_lenet_pr_classes", real_floor, args.data_dir), *jobs], args.jobs
+    )
     wall = time.perf_counter() - start
     runs = sorted(previous + runs, key=lambda r: (r["seed"], MODELS.index(r["model"])))
     seeds = sorted({r["seed"] for r in runs})

@@ -65,6 +65,14 @@ def steps(mode: str, out: Path, jobs: int) -> list[tuple[str, list[str]]]:
             "mnist_comparison",
             ["mnist_comparison.py", "--epochs", "20", "--seeds", "3", "--jobs", str(jobs), *common],
         ),
+        (
+            "mnist_equal_budget",
+            [
+                "mnist_comparison.py",
+                *("--epochs", "120", "--seeds", "3", "--jobs", str(jobs)),
+                *("--grid-epochs", "6", "12", "30", "60", "120", "--name", "mnist_120ep_3s", *common),
+            ],
+        ),
         ("gpu_throughput", ["gpu_throughput.py", *common]),
     ]
 

@@ -1,38 +1,32 @@
-"""What exact resume and safe checkpoint loading need, beyond what Lightning saves by itself.
+"""Checkpoint I/O beyond what Lightning saves by itself: random states, fit checks and safe loading.
 
 Lightning's checkpoint already holds the weights, both optimisers, the schedulers and the loops' progress
 (global step, epoch, batch index). For a resumed run to continue *exactly* as the uninterrupted one, two more
 things must come back:
 
 * the random number generators (latents, interpolation weights and perturbations are drawn from the global
-  torch RNG): :func:`rng_states` / :func:`set_rng_states`, saved per rank by ``GANModule.on_save_checkpoint``;
-* the data order and position inside the epoch: :class:`ResumableDataLoader` shuffles with a permutation fixed
-  by (seed, epoch) and saves how many batches of the epoch it has served, so that a mid-epoch checkpoint
-  resumes at the next batch of the same permutation (Lightning restores a loader that has ``state_dict`` /
-  ``load_state_dict``; a plain shuffled DataLoader would start a new permutation from its first batch).
+  torch RNG): :func:`gather_rng_states` collects every rank's :func:`rng_states` into the checkpoint and
+  :func:`restore_rng_streams` gives each rank its own back;
+* the data order and position inside the epoch: ``gan_lightning.data.loading.ResumableDataLoader``.
 
+:func:`check_checkpoint_fits` turns a checkpoint of another variant or other networks into one line, and
 :func:`load_checkpoint` reads a checkpoint file with ``weights_only=True`` and turns a missing, truncated or
 foreign file into a one-line ``ValueError`` that names the file.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
 import random
 import re
-import warnings
-from collections.abc import Iterable, Iterator, Sized
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, RandomSampler
+from lightning.pytorch.utilities import rank_zero_warn
 
-# Lightning warns at every step-interval checkpoint of a manually optimised module that it holds the weights
-# *after* the optimiser step: for a GANModule that is exactly the state to resume from.
-warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization and every_n_train")
+if TYPE_CHECKING:
+    import lightning as L
 
 
 # ---------------------------------------------------------------------------------------------- RNG states
@@ -66,130 +60,75 @@ def set_rng_states(states: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
-def global_seed() -> int:
-    """The seed Lightning's ``seed_everything`` recorded (what its DistributedSampler uses), else 0."""
-    return int(os.environ.get("PL_GLOBAL_SEED", 0))
+def gather_rng_states(world_size: int) -> list[dict[str, Any]]:
+    """Every rank's :func:`rng_states`, in rank order (each rank draws its own latents).
 
-
-# ---------------------------------------------------------------------------------------------- data order
-class EpochShuffleSampler(RandomSampler):
-    """A random permutation fixed by ``seed + epoch``; Lightning calls ``set_epoch`` before every epoch.
-
-    A subclass of RandomSampler on purpose: under DDP Lightning replaces it with its DistributedSampler, which
-    is seeded the same way.
-
-    Args:
-        data_source: the dataset.
-        seed: seed of the permutations; ``None`` takes Lightning's global seed (``seed_everything``).
+    Under DDP a collective: every rank must call it (``on_save_checkpoint`` runs on all ranks, rank 0 writes).
     """
+    states = rng_states()
+    if world_size > 1 and torch.distributed.is_initialized():
+        gathered: list[Any] = [None] * world_size
+        torch.distributed.all_gather_object(gathered, states)
+        return gathered
+    return [states]
 
-    def __init__(self, data_source: Sized, seed: int | None = None) -> None:
-        super().__init__(data_source)
-        self.seed = global_seed() if seed is None else seed
-        self.epoch = 0
 
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+def restore_rng_streams(states: list[dict[str, Any]] | None, rank: int, world_size: int) -> None:
+    """Give this rank its saved random streams back, or, on a fresh run, a stream of its own.
 
-    def __iter__(self) -> Iterator[int]:
-        order = torch.randperm(
-            len(self.data_source), generator=torch.Generator().manual_seed(self.seed + self.epoch)
+    Lightning gives every rank the same seed, so without the offset all ranks would draw the same latents
+    (a DDP global batch of N x B samples would hold only B distinct fakes).
+    """
+    if states is not None and len(states) == world_size:
+        set_rng_states(states[rank])
+        return
+    if states is not None:
+        rank_zero_warn(
+            f"the checkpoint holds the random states of {len(states)} ranks, this run has "
+            f"{world_size}: training continues with fresh random streams (not bit-exact)"
         )
-        yield from order.tolist()
+    if world_size > 1:
+        torch.manual_seed((torch.initial_seed() + 1_000_003 * rank) % 2**63)
 
 
-class _SkipFirst:
-    """The index batches of a batch sampler without the first ``skip`` of them; its length stays the full
-    one. The loader sets ``skip`` back to 0 once its iterator exists (a loader with persistent workers
-    iterates this same object again every epoch)."""
-
-    def __init__(self, batches: Iterable[list[int]]) -> None:
-        self.batches, self.skip = batches, 0
-
-    def __len__(self) -> int:
-        return len(self.batches)  # type: ignore[arg-type]
-
-    def __iter__(self) -> Iterator[list[int]]:
-        return itertools.islice(iter(self.batches), self.skip, None)
-
-
-class ResumableDataLoader(DataLoader):
-    """A DataLoader that resumes mid-epoch where a checkpoint left it (Lightning's stateful-loader protocol).
-
-    ``shuffle=True`` draws its order from :class:`EpochShuffleSampler`. A plain DataLoader draws its
-    workers' base seed from the global torch RNG at every ``iter()``, so the extra ``iter()`` of a resumed
-    run would shift the latents drawn afterwards; this loader draws it from its own generator, seeded by
-    (seed, epoch). ``state_dict`` records the sampler's seed and epoch and how many batches of the current
-    pass were served; after ``load_state_dict`` the next pass skips those batches by index (nothing is loaded
-    for them). Lightning fetches no batch ahead from a loader with a length, so the count at a checkpoint is
-    exactly the number of batches trained on in this epoch.
+# ---------------------------------------------------------------------------------------------- fit checks
+def check_checkpoint_fits(model: L.LightningModule, checkpoint: dict[str, Any], ckpt_path: Any) -> None:
+    """One-line errors for a checkpoint of another variant or of other networks (before Lightning's strict
+    load would print a page of mismatched keys).
 
     Args:
-        dataset: the dataset.
-        shuffle: reshuffle every epoch.
-        seed: seed of the shuffling (``None``: Lightning's global seed).
-        **kwargs: any other DataLoader argument.
+        model: the module about to load the checkpoint; its class name must be the saved ``gan_variant``.
+        checkpoint: the loaded checkpoint.
+        ckpt_path: where it came from, for the message (``None`` when unknown).
     """
-
-    def __init__(
-        self,
-        dataset: Dataset,
-        *args: Any,
-        shuffle: bool | None = None,
-        seed: int | None = None,
-        **kwargs: Any,
-    ) -> None:
-        if shuffle and kwargs.get("sampler") is None and kwargs.get("batch_sampler") is None:
-            kwargs["sampler"], shuffle = EpochShuffleSampler(dataset, seed), None  # type: ignore[arg-type]
-        own_generator = kwargs.get("generator") is None
-        if own_generator:
-            kwargs["generator"] = torch.Generator()
-        super().__init__(dataset, *args, shuffle=shuffle, **kwargs)
-        self.seed = seed
-        self._own_generator = own_generator
-        self._skip = 0
-        self._served = 0
-
-    @property
-    def _index_sampler(self):  # noqa: ANN202 - DataLoader's own hook: what its iterators draw indices from
-        indices = super()._index_sampler
-        wrapper = self.__dict__.get("_skipping")
-        if wrapper is None or wrapper.batches is not indices:
-            wrapper = self.__dict__["_skipping"] = _SkipFirst(indices)
-        wrapper.skip = self.__dict__.get("_skip", 0)
-        return wrapper
-
-    def __iter__(self) -> Iterator[Any]:
-        if self._own_generator:
-            seed = getattr(self.sampler, "seed", None)
-            seed = (global_seed() if self.seed is None else self.seed) if not isinstance(seed, int) else seed
-            self.generator.manual_seed(seed + getattr(self.sampler, "epoch", 0))
-        self._served = self._skip
-        iterator = super().__iter__()  # has drawn its index iterator, without the skipped batches
-        self._skip = self._index_sampler.skip = 0
-        return self._counted(iterator)
-
-    def _counted(self, iterator: Iterator[Any]) -> Iterator[Any]:
-        for batch in iterator:
-            self._served += 1
-            yield batch
-
-    def state_dict(self) -> dict[str, int]:
-        state = {"batches_served": self._served}
-        for name in (
-            "seed",
-            "epoch",
-        ):  # of our sampler, or of the DistributedSampler Lightning put in its place
-            if isinstance(getattr(self.sampler, name, None), int):
-                state[name] = getattr(self.sampler, name)
-        return state
-
-    def load_state_dict(self, state: dict[str, int]) -> None:
-        served = int(state.get("batches_served", 0))
-        self._skip = served if served < len(self) else 0  # a finished pass: the next epoch starts afresh
-        for name in ("seed", "epoch"):
-            if name in state and hasattr(self.sampler, name):
-                setattr(self.sampler, name, state[name])
+    name = type(model).__name__
+    source = f"checkpoint {str(ckpt_path or '')!r}".replace(" ''", "")
+    variant = checkpoint.get("gan_variant")
+    if variant is not None and variant != name:
+        raise ValueError(
+            f"{source} was written by a {variant} model, but the config builds "
+            f"{name}: set model.class_path to the checkpoint's variant"
+        )
+    if not model.strict_loading:
+        return
+    saved, own = checkpoint.get("state_dict", {}), model.state_dict()
+    for key, value in own.items():
+        if key not in saved:
+            raise ValueError(
+                f"{source} does not fit this {name}: it lacks {key} "
+                "(other networks or techniques than the config's?)"
+            )
+        if tuple(saved[key].shape) != tuple(value.shape):
+            raise ValueError(
+                f"{source} does not fit this {name}: {key} has shape "
+                f"{tuple(saved[key].shape)} there but {tuple(value.shape)} in the model "
+                "(check the networks' sizes in the config)"
+            )
+    if unexpected := [key for key in saved if key not in own]:
+        raise ValueError(
+            f"{source} does not fit this {name}: it has {unexpected[0]}, "
+            "which the model lacks (other networks or techniques than the config's?)"
+        )
 
 
 # ---------------------------------------------------------------------------------------------- loading

@@ -1,5 +1,8 @@
 """`gan-lightning`: LightningCLI for every variant, plus the library's own subcommands.
 
+The library's commands (evaluate, sample, train-evaluator, real-floor, theory) live in
+:mod:`gan_lightning.commands` and are imported only when they run.
+
 gan-lightning fit --config configs/toy/wgan_gp_ring.yaml
 gan-lightning fit --print_config --config configs/mnist/nsgan.yaml
 """
@@ -18,21 +21,11 @@ from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.cli import LightningCLI
 from yaml import YAMLError, safe_load
 
-import gan_lightning.data  # noqa: F401 - registers the data modules for short class names
-import gan_lightning.networks  # noqa: F401
-import gan_lightning.variants  # noqa: F401
-from gan_lightning.callbacks import RunSummary, SampleGrid, SaveConfigToLoggers
+from gan_lightning.callbacks import Evaluation, RunSummary, SampleGrid, SaveConfigToLoggers
 from gan_lightning.checkpoints import load_checkpoint
-from gan_lightning.evaluation import Evaluation
+from gan_lightning.commands import COMMANDS  # subcommands that are not Lightning's: name -> "module:function"
 from gan_lightning.module import GANModule
-
-# Subcommands that are not Lightning's: name -> "module:function" taking the remaining arguments.
-COMMANDS: dict[str, str] = {}
-COMMANDS["evaluate"] = "gan_lightning.evaluation:evaluate_command"
-COMMANDS["sample"] = "gan_lightning.evaluation:sample_command"
-COMMANDS["train-evaluator"] = "gan_lightning.evaluation:train_evaluator_command"
-COMMANDS["real-floor"] = "gan_lightning.evaluation:real_floor_command"
-COMMANDS["theory"] = "gan_lightning.theory.cli:main"
+from gan_lightning.registry import known_classes  # importing it registers the short class names
 
 # Parse errors raise (main() prints them in one line) instead of printing the whole usage.
 PARSER_KWARGS = {
@@ -129,15 +122,7 @@ _NOISE = (
 
 def _known_classes(key: str) -> str:
     """The short class names a ``class_path`` under ``key`` may take."""
-    import gan_lightning.data as data
-    import gan_lightning.networks as networks
-    import gan_lightning.variants as variants
-
-    if "generator" in key or "discriminator" in key:
-        package = networks
-    else:
-        package = {"model": variants, "data": data}.get(key.split(".")[0])
-    names = getattr(package, "__all__", None)
+    names = known_classes(key)
     return f"; known: {', '.join(names)}" if names else ""
 
 

@@ -1,24 +1,8 @@
 """The f-divergences of f-GAN (Nowozin, Cseke and Tomioka, 2016, arXiv:1606.00709, Tables 1, 2 and 6).
 
-An f-divergence is D_f(P || Q) = E_Q[f(p(x) / q(x))] with f convex and f(1) = 0. Its variational lower bound
-
-    D_f(P || Q) >= sup_T  E_P[T(x)] - E_Q[f*(T(x))],
-
-where f*(t) = sup_u [t u - f(u)] is the convex conjugate, is tight at T*(x) = f'(p(x) / q(x)). f-GAN writes
-the critic as T(x) = g_f(V(x)): a raw network output V(x) in R passed through an output activation g_f that
-maps the reals into dom f*.
-
-Every entry of the table is an :class:`FDivergence` with
-
-* ``f(u)``: the generator function, for u > 0 (and u = 0 where it is finite);
-* ``f_prime(u)``: its derivative, so ``f_prime(p / q)`` is the optimal critic T*;
-* ``conjugate(t)``: f*(t), for t in ``domain`` (= dom f*, an :class:`Interval`);
-* ``activation(v)``: g_f(v), mapping R into ``domain``;
-* ``conjugate_of_activation(v)``: f*(g_f(v)) in a stable closed form. Use it in losses: composing the two
-  naively loses everything near the boundary of dom f* (e.g. 2 - exp(log 2 - 1e-20) = 0);
-* ``lower_bound(real_v, fake_v)``: E_P[g_f(V)] - E_Q[f*(g_f(V))], the critic's estimate of D_f;
-* ``divergence(p, q)``: the exact D_f = sum_i q_i f(p_i / q_i) of two discrete distributions (q > 0), e.g.
-  two densities evaluated on a grid and normalised.
+Every entry of the table is a frozen dataclass subclassing :class:`~gan_lightning.divergence_base.FDivergence`
+(f, f', the conjugate f*, the output activation g_f, dom f*, f*(g_f(v)) in a stable closed form, the variational
+lower bound E_P[g_f(V)] - E_Q[f*(g_f(V))] and the exact D_f of discrete distributions; see that module).
 
 Usage::
 
@@ -28,8 +12,8 @@ Usage::
     estimate = kl.lower_bound(critic(real), critic(fake))  # critic outputs V, before g_f
 
 Names: total_variation, kl, reverse_kl, pearson, neyman, squared_hellinger, jeffrey, js, weighted_js
-(parameter ``pi``), gan. The Jeffrey conjugate needs the Lambert W function: :func:`lambertw` (principal
-branch W0) and :func:`lambertw_exp` (W0(exp(y)) without overflow) are differentiable torch implementations.
+(parameter ``pi``), gan. The Jeffrey conjugate needs the Lambert W function:
+:func:`gan_lightning.lambert_w.lambertw_exp` (W0(exp(y)) without overflow).
 
 Slips of Table 1 (also in the lecture seed 002), where the code follows f and f* (which agree with Table 2):
 
@@ -50,151 +34,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gan_lightning.divergence_base import FDivergence, Interval
+from gan_lightning.lambert_w import lambertw_exp
+
 LOG2 = math.log(2.0)
 
 
-# ---------------------------------------------------------------------------------------------- Lambert W
-def _lambertw_series_at_branch(p: Tensor) -> Tensor:
-    """W0 near x = -1/e as a series in p = sqrt(2 (e x + 1)) (Corless et al., 1996, eq. 4.22)."""
-    return -1 + p * (1 + p * (-1 / 3 + p * (11 / 72 + p * (-43 / 540 + p * (769 / 17280 - p * 221 / 8505)))))
-
-
-def _lambertw_solve(x: Tensor) -> Tensor:
-    """W0(x) in float64 by Halley's iteration on w e^w = x, from the series (near -1/e), log1p or the
-    asymptotic expansion (large x). NaN below -1/e."""
-    x = x.double()
-    p = torch.sqrt(torch.clamp(2 * (math.e * x + 1), min=0.0))
-    branch = _lambertw_series_at_branch(p)
-    big = torch.clamp(x, min=math.e)
-    l1 = torch.log(big)
-    l2 = torch.log(l1)
-    w = torch.where(
-        x < -0.25, branch, torch.where(x < math.e, torch.log1p(torch.clamp(x, min=-0.25)), l1 - l2 + l2 / l1)
-    )
-    for _ in range(12):
-        # Halley's step on f(w) = w e^w - x, divided through by e^w so nothing overflows for large x.
-        r = w - x * torch.exp(-w)
-        step = 2 * r * (w + 1) / (2 * (w + 1) ** 2 - r * (w + 2))
-        w = w - torch.nan_to_num(step, nan=0.0, posinf=0.0, neginf=0.0)
-    # Within 1e-3 of the branch point the series alone is exact in float64 (and Halley divides by ~0 there).
-    w = torch.where(p < 1e-3, branch, w)
-    return torch.where(x < -1 / math.e - 1e-15, torch.full_like(w, math.nan), w)
-
-
-def _lambertw_exp_solve(y: Tensor) -> Tensor:
-    """W0(exp(y)) in float64: Newton's iteration on w + log w = y, which stays finite for any real y."""
-    y = y.double()
-    tiny = y < -600  # W(x) = x - x^2 + ... = x to double precision (and exp(y) may be denormal)
-    y_safe = torch.where(tiny, torch.zeros_like(y), y)
-    w = torch.where(
-        y_safe > 1, y_safe - torch.log(torch.clamp(y_safe, min=1.0)), torch.exp(y_safe.clamp(max=1.0))
-    )
-    for _ in range(30):
-        # From any start in (0, e^(1 + y)) this stays positive and converges: h(w) = w + log w - y is concave.
-        w = w * (1 + y_safe - torch.log(w)) / (1 + w)
-    return torch.where(tiny, torch.exp(y), w)
-
-
-class _LambertW(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x: Tensor) -> Tensor:  # noqa: ANN001
-        w = _lambertw_solve(x).to(x.dtype)
-        ctx.save_for_backward(w)
-        return w
-
-    @staticmethod
-    def backward(ctx, grad: Tensor) -> Tensor:  # noqa: ANN001
-        (w,) = ctx.saved_tensors
-        # dW/dx = W / (x (1 + W)) = exp(-W) / (1 + W), finite at x = 0; differentiable again through w.
-        return grad * torch.exp(-w) / (1 + w)
-
-
-class _LambertWExp(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, y: Tensor) -> Tensor:  # noqa: ANN001
-        w = _lambertw_exp_solve(y).to(y.dtype)
-        ctx.save_for_backward(w)
-        return w
-
-    @staticmethod
-    def backward(ctx, grad: Tensor) -> Tensor:  # noqa: ANN001
-        (w,) = ctx.saved_tensors
-        return grad * w / (1 + w)  # from w + log w = y
-
-
-def lambertw(x: Tensor) -> Tensor:
-    """The principal branch W0 of the Lambert W function (w e^w = x) for x >= -1/e; NaN below.
-
-    Accurate to about 1e-15 relative in float64 away from the branch point (about 1e-8 absolute within 1e-12
-    of it), differentiable with dW/dx = exp(-W) / (1 + W), twice differentiable.
-    """
-    return _LambertW.apply(x)
-
-
-def lambertw_exp(y: Tensor) -> Tensor:
-    """W0(exp(y)) for any real y, without forming exp(y) (no overflow at y = 1000); dW/dy = W / (1 + W)."""
-    return _LambertWExp.apply(y)
-
-
 # ---------------------------------------------------------------------------------------------- the table
-@dataclass(frozen=True)
-class Interval:
-    """An interval of the real line (``low`` may be -inf, ``high`` inf); used for dom f*."""
-
-    low: float
-    high: float
-    closed_low: bool = False
-    closed_high: bool = False
-
-    def contains(self, t: Tensor) -> Tensor:
-        """Elementwise membership as a bool tensor."""
-        above = t >= self.low if self.closed_low else t > self.low
-        below = t <= self.high if self.closed_high else t < self.high
-        return above & below
-
-    def closure_contains(self, t: Tensor) -> Tensor:
-        """Membership in the closed interval (outputs that rounded onto an open end still count)."""
-        return (t >= self.low) & (t <= self.high)
-
-
-@dataclass(frozen=True)
-class FDivergence:
-    """One row of the f-GAN table; subclasses give f, f', f*, g_f and dom f* (see the module docstring)."""
-
-    name: ClassVar[str] = ""
-    #: f'(1): the critic value T = g_f(V) at equilibrium P = Q (Table 2's last column).
-    f_prime_at_one: ClassVar[float] = 0.0
-
-    @property
-    def domain(self) -> Interval:
-        """dom f*, the interval the critic's output T must lie in."""
-        raise NotImplementedError
-
-    def f(self, u: Tensor) -> Tensor:
-        raise NotImplementedError
-
-    def f_prime(self, u: Tensor) -> Tensor:
-        raise NotImplementedError
-
-    def conjugate(self, t: Tensor) -> Tensor:
-        raise NotImplementedError
-
-    def activation(self, v: Tensor) -> Tensor:
-        raise NotImplementedError
-
-    def conjugate_of_activation(self, v: Tensor) -> Tensor:
-        """f*(g_f(v)); subclasses override it with a closed form that stays finite for any finite v."""
-        return self.conjugate(self.activation(v))
-
-    def lower_bound(self, real_v: Tensor, fake_v: Tensor) -> Tensor:
-        """E_P[g_f(V(x))] - E_Q[f*(g_f(V(x)))] from raw critic outputs on samples of P (real) and Q (fake)."""
-        return self.activation(real_v).mean() - self.conjugate_of_activation(fake_v).mean()
-
-    def divergence(self, p: Tensor, q: Tensor, dim: int = -1) -> Tensor:
-        """D_f(P || Q) = sum q f(p / q) of discrete distributions along ``dim`` (q must be positive)."""
-        return (q * self.f(p / q)).sum(dim)
-
-
 @dataclass(frozen=True)
 class TotalVariation(FDivergence):
     """f(u) = |u - 1| / 2, D_f = 1/2 int |p - q|; f*(t) = t on [-1/2, 1/2], g_f(v) = tanh(v) / 2."""

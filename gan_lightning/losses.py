@@ -1,16 +1,21 @@
-"""GAN objectives as pure functions of critic outputs (logits or scores), one pair per game.
+"""GAN objectives as pure functions of critic outputs (logits, scores or energies), one pair per game.
 
 Every function returns the quantity its network *minimises*, averaged over the batch. Inputs are the raw
-outputs of the discriminator (no sigmoid), so each loss is written in its numerically stable form.
+outputs of the discriminator (no sigmoid), so each loss is written in its numerically stable form. The
+variants (``gan_lightning.variants``) only compute the critic's outputs and call these.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+if TYPE_CHECKING:
+    from gan_lightning.divergences import FDivergence
 
 
 def nonsaturating_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
@@ -97,6 +102,83 @@ def hinge_discriminator_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor
 def hinge_generator_loss(fake_scores: Tensor) -> Tensor:
     """-E[D(G(z))] (Miyato et al., 2018, eq. 17)."""
     return -fake_scores.mean()
+
+
+# ---------------------------------------------------------------- f-GAN
+def fgan_critic_loss(divergence: FDivergence, real_v: Tensor, fake_v: Tensor) -> Tensor:
+    """-(E_P[g_f(V(x))] - E_Q[f*(g_f(V(G(z))))]): minus the variational lower bound on D_f(P || Q).
+
+    Nowozin, Cseke and Tomioka, 2016, "f-GAN: Training Generative Neural Samplers using Variational
+    Divergence Minimization", arXiv:1606.00709, eq. 6; g_f is the divergence's output activation and f* the
+    convex conjugate of its generator f.
+    """
+    return -divergence.lower_bound(real_v, fake_v)
+
+
+def fgan_generator_loss(divergence: FDivergence, fake_v: Tensor, saturating: bool = False) -> Tensor:
+    """-E_Q[g_f(V(G(z)))] (f-GAN, section 3.2's alternative update, the non-saturating GAN trick for every f),
+    or, with ``saturating``, -E_Q[f*(g_f(V(G(z))))]: the generator's part of the saddle objective itself."""
+    if saturating:
+        return -divergence.conjugate_of_activation(fake_v).mean()
+    return -divergence.activation(fake_v).mean()
+
+
+# ---------------------------------------------------------------- energy-based GAN
+def ebgan_discriminator_loss(real_energy: Tensor, fake_energy: Tensor, margin: float) -> Tensor:
+    """E[D(x)] + E[max(0, m - D(G(z)))]: low energy on data, at least m on samples.
+
+    Zhao, Mathieu and LeCun, 2017, "Energy-based Generative Adversarial Network", arXiv:1609.03126, eq. 1.
+    """
+    return real_energy.mean() + F.relu(margin - fake_energy).mean()
+
+
+def ebgan_generator_loss(fake_energy: Tensor) -> Tensor:
+    """E[D(G(z))] (EBGAN, eq. 2)."""
+    return fake_energy.mean()
+
+
+def pulling_away_term(codes: Tensor) -> Tensor:
+    """f_PT(S) = 1 / (N (N - 1)) sum_{i != j} (S_i . S_j / (|S_i| |S_j|))^2 over the N codes of a batch
+    (EBGAN, eq. 5): the mean squared cosine similarity of distinct pairs, 1 for identical directions and 0 for
+    orthogonal ones. Codes are flattened per sample."""
+    n = codes.shape[0]
+    if n < 2:
+        return codes.new_zeros(())
+    unit = F.normalize(codes.flatten(1), dim=1)
+    cosine = unit @ unit.T
+    off_diagonal = cosine.pow(2).sum() - cosine.diagonal().pow(2).sum()
+    return off_diagonal / (n * (n - 1))
+
+
+# ---------------------------------------------------------------- loss-sensitive GAN
+Distance = Literal["l1", "l2"]
+
+
+def sample_distance(real: Tensor, fake: Tensor, distance: Distance = "l1") -> Tensor:
+    """||x - G(z)|| per pair of samples, flattened over all but the batch dimension (L1 or L2): the margin
+    Delta(x, G(z)) of the Loss-Sensitive GAN, before its scale."""
+    diff = (real - fake).flatten(1)
+    if distance == "l1":
+        return diff.abs().sum(1)
+    if distance == "l2":
+        return diff.pow(2).sum(1).sqrt()
+    raise ValueError(f"model.distance must be 'l1' or 'l2', got {distance!r}")
+
+
+def loss_sensitive_critic_loss(
+    real_loss: Tensor, fake_loss: Tensor, margin: Tensor, real_weight: float
+) -> Tensor:
+    """real_weight * E[L(x)] + E[(Delta(x, G(z)) + L(x) - L(G(z)))_+] on paired real and generated samples.
+
+    Qi, 2017, "Loss-Sensitive Generative Adversarial Networks on Lipschitz Densities", arXiv:1701.06264: the
+    paper's objective E[L(x)] + lambda E[(...)_+] divided by lambda, so real_weight = 1 / lambda.
+    """
+    return real_weight * real_loss.mean() + F.relu(margin + real_loss - fake_loss).mean()
+
+
+def loss_sensitive_generator_loss(fake_loss: Tensor) -> Tensor:
+    """E[L(G(z))]: the generator lowers the loss of its samples (Loss-Sensitive GAN)."""
+    return fake_loss.mean()
 
 
 # ---------------------------------------------------------------- terms that other losses add

@@ -1,12 +1,13 @@
-"""Improved-GAN techniques (Salimans et al., 2016, arXiv:1606.03498) as options of any variant.
+"""Improved-GAN techniques (Salimans et al., 2016, "Improved Techniques for Training GANs", arXiv:1606.03498)
+as options of any variant.
 
 Design: the techniques that change a *loss* are small modules passed in a list to any variant
 (``model.techniques``); after the variant computes its loss terms, the training core hands them to each
 technique, which may add a term (historical averaging) or replace the generator's loss (feature matching). The
 variant never knows, so every objective gets every technique without one subclass per combination. The
-technique that changes the *network* is a network: :class:`MinibatchDiscriminator` wraps any discriminator.
-One-sided label smoothing belongs to the cross-entropy loss and so is its option (``real_label`` of the NSGAN
-family).
+technique that changes the *network* is a network: ``gan_lightning.networks.MinibatchDiscriminator`` wraps any
+discriminator. One-sided label smoothing belongs to the cross-entropy loss and so is its option
+(``real_label`` of the NSGAN family).
 
     model:
       class_path: gan_lightning.variants.NSGAN
@@ -16,23 +17,31 @@ family).
           - class_path: gan_lightning.techniques.FeatureMatching
           - class_path: gan_lightning.techniques.HistoricalAveraging
         discriminator:
-          class_path: gan_lightning.techniques.MinibatchDiscriminator
+          class_path: gan_lightning.networks.MinibatchDiscriminator
           init_args: {discriminator: {class_path: gan_lightning.networks.DCGANDiscriminator}}
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import torch
 from torch import Tensor, nn
 
 from gan_lightning.losses import feature_matching_loss
 
-if TYPE_CHECKING:
-    from gan_lightning.module import GANModule
-
 Terms = dict[str, Tensor]
+
+
+class GANLike(Protocol):
+    """What a technique uses of the GAN it is attached to (a ``GANModule`` is one)."""
+
+    generator: nn.Module
+    discriminator: nn.Module
+    training: bool
+
+    @property
+    def num_classes(self) -> int: ...
 
 
 class Technique(nn.Module):
@@ -42,21 +51,21 @@ class Technique(nn.Module):
     minimised, every other key is logged. A technique returns the (possibly changed) dict.
     """
 
-    def attach(self, gan: GANModule) -> None:
+    def attach(self, gan: GANLike) -> None:
         """Called once by the GANModule when its networks exist (to check them or size buffers)."""
 
     def discriminator_terms(
-        self, gan: GANModule, real: Tensor, fake: Tensor, labels: Tensor | None, terms: Terms
+        self, gan: GANLike, real: Tensor, fake: Tensor, labels: Tensor | None, terms: Terms
     ) -> Terms:
         return terms
 
     def generator_terms(
-        self, gan: GANModule, real: Tensor, fake: Tensor, labels: Tensor | None, terms: Terms
+        self, gan: GANLike, real: Tensor, fake: Tensor, labels: Tensor | None, terms: Terms
     ) -> Terms:
         return terms
 
 
-def discriminator_features(gan: GANModule, x: Tensor, labels: Tensor | None) -> Tensor:
+def discriminator_features(gan: GANLike, x: Tensor, labels: Tensor | None) -> Tensor:
     """phi(x) (or phi(x, y)) of the model's discriminator."""
     net = gan.discriminator
     return net.features(x, labels) if gan.num_classes else net.features(x)
@@ -75,7 +84,7 @@ class FeatureMatching(Technique):
         super().__init__()
         self.weight, self.replace = weight, replace
 
-    def attach(self, gan: GANModule) -> None:
+    def attach(self, gan: GANLike) -> None:
         if not callable(getattr(gan.discriminator, "features", None)):
             raise ValueError(
                 f"model.techniques: FeatureMatching needs a discriminator with `features(x)`; "
@@ -83,7 +92,7 @@ class FeatureMatching(Technique):
             )
 
     def generator_terms(
-        self, gan: GANModule, real: Tensor, fake: Tensor, labels: Tensor | None, terms: Terms
+        self, gan: GANLike, real: Tensor, fake: Tensor, labels: Tensor | None, terms: Terms
     ) -> Terms:
         with torch.no_grad():
             real_features = discriminator_features(gan, real, labels)
@@ -112,7 +121,7 @@ class HistoricalAveraging(Technique):
         super().__init__()
         self.weights = {"d": discriminator_weight, "g": generator_weight}
 
-    def attach(self, gan: GANModule) -> None:
+    def attach(self, gan: GANLike) -> None:
         for key, network in (("d", gan.discriminator), ("g", gan.generator)):
             if self.weights[key]:
                 self.register_buffer(f"{key}_count", torch.zeros((), dtype=torch.long))
@@ -138,69 +147,11 @@ class HistoricalAveraging(Technique):
         return {**terms, "loss": terms["loss"] + self.weights[key] * penalty, "historical_average": penalty}
 
     def discriminator_terms(
-        self, gan: GANModule, real: Tensor, fake: Tensor, labels: Tensor | None, terms: Terms
+        self, gan: GANLike, real: Tensor, fake: Tensor, labels: Tensor | None, terms: Terms
     ) -> Terms:
         return self._add("d", gan.discriminator, gan.training, terms)
 
     def generator_terms(
-        self, gan: GANModule, real: Tensor, fake: Tensor, labels: Tensor | None, terms: Terms
+        self, gan: GANLike, real: Tensor, fake: Tensor, labels: Tensor | None, terms: Terms
     ) -> Terms:
         return self._add("g", gan.generator, gan.training, terms)
-
-
-class MinibatchDiscrimination(nn.Module):
-    """The minibatch layer of Salimans et al. (section 3.2): features (N, A) -> closeness to the batch (N, B).
-
-    M_i = f(x_i) T reshaped to (B, C); c_b(x_i, x_j) = exp(-||M_i,b - M_j,b||_1); o(x_i)_b = sum_{j != i} c_b.
-    (The paper's sum includes j = i, a constant 1 the next layer absorbs; leaving it out, as the authors' code
-    does, makes a batch of one sample give 0.)
-
-    Args:
-        in_features: A, the size of the features.
-        num_kernels: B, the number of outputs.
-        kernel_dim: C, the dimension each feature vector is projected to per kernel.
-    """
-
-    def __init__(self, in_features: int, num_kernels: int = 100, kernel_dim: int = 5) -> None:
-        super().__init__()
-        self.num_kernels, self.kernel_dim = num_kernels, kernel_dim
-        self.T = nn.Parameter(0.05 * torch.randn(in_features, num_kernels * kernel_dim))
-
-    def forward(self, features: Tensor) -> Tensor:
-        m = (features @ self.T).view(-1, self.num_kernels, self.kernel_dim).transpose(0, 1)  # (B, N, C)
-        distances = torch.cdist(m, m, p=1)  # (B, N, N): L1 distances per kernel
-        return (torch.exp(-distances).sum(2) - 1).T  # minus the j = i term, exp(0) = 1
-
-
-class MinibatchDiscriminator(nn.Module):
-    """Any discriminator with ``features`` and ``feature_dim``, its last layer replaced by
-    [phi(x), o(phi(x))] -> score, where o is :class:`MinibatchDiscrimination` (the wrapped network's own last
-    layer is then unused). Labels, when given, go to ``features``: with a conditional discriminator only the
-    concatenation conditioning reaches the score, not a projection term.
-
-    Args:
-        discriminator: the network to wrap.
-        num_kernels: B of the minibatch layer.
-        kernel_dim: C of the minibatch layer.
-    """
-
-    def __init__(self, discriminator: nn.Module, num_kernels: int = 100, kernel_dim: int = 5) -> None:
-        super().__init__()
-        dim = getattr(discriminator, "feature_dim", None)
-        if dim is None or not callable(getattr(discriminator, "features", None)):
-            raise ValueError(
-                f"model.discriminator: MinibatchDiscriminator needs a discriminator with `features` and "
-                f"`feature_dim`; {type(discriminator).__name__} lacks them"
-            )
-        self.discriminator = discriminator
-        self.num_classes = getattr(discriminator, "num_classes", 0)
-        self.feature_dim = dim
-        self.minibatch = MinibatchDiscrimination(dim, num_kernels, kernel_dim)
-        self.head = nn.Linear(dim + num_kernels, 1)
-
-    def features(self, x: Tensor, *labels: Tensor) -> Tensor:
-        return self.discriminator.features(x, *labels)
-
-    def forward(self, x: Tensor, *labels: Tensor) -> Tensor:
-        f = self.features(x, *labels)
-        return self.head(torch.cat([f, self.minibatch(f)], 1)).squeeze(-1)

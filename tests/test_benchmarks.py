@@ -41,6 +41,7 @@ def test_bench_steps_name_existing_scripts_and_quick_never_overwrites_full():
         "toy_modes",
         "toy_modes_best",
         "mnist_comparison",
+        "mnist_equal_budget",
         "gpu_throughput",
     }
     quick, full = _outputs("quick"), _outputs("full")
@@ -208,3 +209,33 @@ def test_toy_modes_end_to_end_writes_and_resumes(tmp_path, monkeypatch):
     assert (tmp_path / "smoke.png").is_file()
     monkeypatch.setattr(toy_modes, "train_cell", lambda *a: pytest.fail("a cached cell was trained again"))
     assert toy_modes.main(args) == first
+
+
+def test_mnist_table_has_precision_recall_and_digit_kl_and_tolerates_older_runs():
+    import mnist_comparison
+
+    run = {
+        "model": "GAN",
+        "seed": 0,
+        "fid": 3.0,
+        "kid_mean": 1.0,
+        "generator_steps": 5,
+        "epoch_seconds": [2.0],
+    }
+    new = {
+        **run,
+        "seed": 1,
+        "fid": 5.0,
+        "precision": 0.9,
+        "recall": 0.8,
+        "class_kl": 0.004,
+        "train_seconds": 4,
+    }
+    floor = {"fid": 1.6, "kid_mean": 0.0, "precision": 0.91, "recall": 0.9, "class_kl": 0.0017}
+    table = mnist_comparison.format_table([{**run, "train_seconds": 2}, new], floor, "note")
+    row = next(line for line in table.splitlines() if line.startswith("| GAN"))
+    # the older run (no precision) is left out of those means, not counted as zero
+    assert (
+        "| 4.00 ± 1.00 | 3.0 / 5.0 |" in row and "| 0.900 ± 0.000 | 0.800 ± 0.000 | 0.0040 ± 0.0000 |" in row
+    )
+    assert "| 0.910 | 0.900 | 0.0017 |" in table.splitlines()[-1]

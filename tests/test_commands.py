@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +17,8 @@ from PIL import Image
 from torch.testing import assert_close
 
 from gan_lightning.cli import main
-from gan_lightning.evaluation import load_run
 from gan_lightning.metrics import load_lenet, mode_coverage
+from gan_lightning.runs import load_run
 
 TOY = {
     "model": {
@@ -120,7 +122,8 @@ def test_evaluate_prints_fid_and_kid_with_the_lenet_features(
     saved = json.loads((tmp_path / "m.json").read_text())
     assert saved["feature_extractor"] == "lenet" and saved["num_real"] == 48
     expected = {"fid", "kid_mean", "kid_std", "is_mean", "is_std", "precision", "recall"}
-    assert saved["metrics"].keys() == expected
+    assert saved["metrics"].keys() == expected | {"classes_covered", "class_kl"}  # LeNet: digit histogram
+    assert 0 <= saved["metrics"]["class_kl"] <= math.log(10) and saved["metrics"]["classes_covered"] <= 10
     assert saved["metrics"]["fid"] > 0 and 1 <= saved["metrics"]["is_mean"] <= 10
     # The training run logged the callback's metrics too (CLI group `evaluation`).
     rows = list(csv.DictReader(open(next(mnist_checkpoint.parents[1].glob("metrics.csv")))))
@@ -183,3 +186,18 @@ def test_commands_fail_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture
     assert capsys.readouterr().err.strip() == (
         f"gan-lightning: error: checkpoint {missing} does not exist (run with --debug for the traceback)"
     )
+
+
+def test_commands_load_checkpoints_weights_only_unless_told(
+    toy_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkpoint = torch.load(toy_checkpoint, weights_only=True)
+    checkpoint["note"] = argparse.Namespace(made_by="a script")  # a pickled Python object
+    unsafe = tmp_path / "unsafe.ckpt"
+    torch.save(checkpoint, unsafe)
+    args = ["--ckpt_path", str(unsafe), "--config", str(toy_checkpoint.parents[1] / "config.yaml")]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sample", *args, "--out", str(tmp_path / "a.npz")])
+    assert exit_info.value.code == 2 and "holds a Python object" in capsys.readouterr().err
+    main(["sample", *args, "--out", str(tmp_path / "b.npz"), "--weights_only", "false"])
+    assert np.load(tmp_path / "b.npz")["samples"].shape == (64, 2)

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
+from gan_lightning._lightning_compat import skip_nvml_check_without_gpus
 from gan_lightning.data import ToyDataModule
 from gan_lightning.losses import (
     least_squares_discriminator_loss,
@@ -20,8 +21,8 @@ from gan_lightning.losses import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
-from gan_lightning.module import all_finite, skip_nvml_check_without_gpus
 from gan_lightning.networks import DCGANGenerator, MLPDiscriminator, MLPGenerator
+from gan_lightning.nonfinite import all_finite
 from gan_lightning.penalties import gradient_penalty, input_gradient_norm
 from gan_lightning.variants import LSGAN, NSGAN, WGANGP
 

@@ -14,10 +14,10 @@ from torch.utils.data import Dataset
 from torchvision.datasets import MNIST, CelebA
 
 from gan_lightning.cli import main
-from gan_lightning.data import CelebADataModule, ImageFolderDataModule, MNISTDataModule
+from gan_lightning.data import CelebADataModule, ImageDataModule, ImageFolderDataModule, MNISTDataModule
 from gan_lightning.data import mnist as mnist_module
-from gan_lightning.data._common import ImageDataModule, to_signed_unit
 from gan_lightning.data.mnist import read_idx
+from gan_lightning.data.transforms import to_signed_unit
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"

@@ -10,7 +10,8 @@ import scipy.special
 import torch
 from torch.testing import assert_close
 
-from gan_lightning.divergences import DIVERGENCES, get_divergence, lambertw, lambertw_exp
+from gan_lightning.divergences import DIVERGENCES, get_divergence
+from gan_lightning.lambert_w import lambertw, lambertw_exp
 
 NAMES = sorted(DIVERGENCES)
 # Every table entry, plus weighted JS away from pi = 1/2 (its formulas only simplify at 1/2).

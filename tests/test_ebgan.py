@@ -12,10 +12,10 @@ from fixtures import train_on_ring
 from torch.testing import assert_close
 
 from gan_lightning.data.toy import ToyDataModule
+from gan_lightning.losses import ebgan_discriminator_loss, ebgan_generator_loss, pulling_away_term
 from gan_lightning.networks import ConvAutoencoder, MLPAutoencoder, MLPDiscriminator, MLPGenerator
 from gan_lightning.networks.autoencoder import reconstruction_energy
 from gan_lightning.variants import EBGAN
-from gan_lightning.variants.ebgan import ebgan_discriminator_loss, ebgan_generator_loss, pulling_away_term
 
 
 def test_energy_is_the_per_sample_mean_squared_error() -> None:

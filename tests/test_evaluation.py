@@ -11,8 +11,9 @@ from fixtures import write_tiny_idx
 from torch import Tensor, nn
 from torch.testing import assert_close
 
+from gan_lightning.callbacks import Evaluation
 from gan_lightning.data import MNISTDataModule, ToyDataModule
-from gan_lightning.evaluation import Evaluation, Evaluator, generated_batches, real_vs_real
+from gan_lightning.evaluator import Evaluator, generated_batches, real_vs_real
 from gan_lightning.metrics import ImageMetrics, mode_coverage
 from gan_lightning.networks import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from gan_lightning.variants import NSGAN

@@ -11,10 +11,14 @@ from fixtures import train_on_ring
 from torch.testing import assert_close
 
 from gan_lightning.divergences import DIVERGENCES, get_divergence
-from gan_lightning.losses import nonsaturating_discriminator_loss, nonsaturating_generator_loss
+from gan_lightning.losses import (
+    fgan_critic_loss,
+    fgan_generator_loss,
+    nonsaturating_discriminator_loss,
+    nonsaturating_generator_loss,
+)
 from gan_lightning.networks import MLPDiscriminator, MLPGenerator
 from gan_lightning.variants import FGAN
-from gan_lightning.variants.fgan import fgan_critic_loss, fgan_generator_loss
 
 REAL = torch.tensor([0.0, 2.0])
 FAKE = torch.tensor([-1.0, 1.0])

@@ -11,13 +11,9 @@ from fixtures import train_on_ring
 from torch import Tensor, nn
 from torch.testing import assert_close
 
+from gan_lightning.losses import loss_sensitive_critic_loss, loss_sensitive_generator_loss, sample_distance
 from gan_lightning.networks import MLPDiscriminator, MLPGenerator
 from gan_lightning.variants import LossSensitiveGAN
-from gan_lightning.variants.loss_sensitive import (
-    loss_sensitive_critic_loss,
-    loss_sensitive_generator_loss,
-    sample_distance,
-)
 
 
 def test_sample_distance_by_hand() -> None:

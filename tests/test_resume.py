@@ -19,10 +19,10 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.testing import assert_close
 
-from gan_lightning.callbacks_ema import GeneratorEMA
-from gan_lightning.checkpoints import ResumableDataLoader
+from gan_lightning.callbacks import GeneratorEMA
 from gan_lightning.cli import GANCLI
 from gan_lightning.data import ToyDataModule
+from gan_lightning.data.loading import ResumableDataLoader
 from gan_lightning.networks import MLPDiscriminator, MLPGenerator
 from gan_lightning.variants import NSGAN, WGANGP
 
@@ -283,7 +283,7 @@ def test_skip_gives_up_after_max_nonfinite_steps_in_a_row(tmp_path: Path) -> Non
 def test_nonfinite_check_is_per_step_on_the_cpu_by_default(tmp_path: Path) -> None:
     model = FaultyNSGAN()
     faulty_fit(tmp_path, model, max_steps=2)
-    assert model.nonfinite_check == "auto" and not model._deferred_checks
+    assert model.nonfinite_guard.nonfinite_check == "auto" and not model.nonfinite_guard.deferred
 
 
 @pytest.mark.parametrize("fault", ["nan_loss_at", "inf_grad_at"])

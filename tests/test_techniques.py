@@ -13,13 +13,14 @@ from torch.testing import assert_close
 from gan_lightning import variants as V
 from gan_lightning.data.toy import ToyDataModule
 from gan_lightning.losses import feature_matching_loss
-from gan_lightning.networks import DCGANDiscriminator, MLPDiscriminator, MLPGenerator
-from gan_lightning.techniques import (
-    FeatureMatching,
-    HistoricalAveraging,
+from gan_lightning.networks import (
+    DCGANDiscriminator,
     MinibatchDiscrimination,
     MinibatchDiscriminator,
+    MLPDiscriminator,
+    MLPGenerator,
 )
+from gan_lightning.techniques import FeatureMatching, HistoricalAveraging
 
 
 def nets() -> tuple[nn.Module, nn.Module]:

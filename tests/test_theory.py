@@ -1,7 +1,7 @@
 """The GAN theory checks (gan_lightning.theory): every fast check passes, plus direct numeric pins.
 
-The pins include the slips of the seed notes (see gan_lightning/theory/checks.py's docstring): each test that
-pins one says which formula is right and which the note wrote.
+The pins include the slips of the seed notes (see gan_lightning/theory/__init__.py's docstring): each test
+that pins one says which formula is right and which the note wrote.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from gan_lightning.losses import (
     maximum_likelihood_generator_loss,
     nonsaturating_discriminator_loss,
 )
-from gan_lightning.theory import checks
+from gan_lightning.theory import CHECKS, CheckResult, _training, games, generator, lsgan
 from gan_lightning.theory.cli import main, markdown_table
 from gan_lightning.theory.densities import (
     DTYPE,
@@ -36,8 +36,9 @@ from gan_lightning.theory.densities import (
     union_grid,
     wasserstein1,
 )
+from gan_lightning.theory.registry import REGISTRY, CheckRegistry, claim_order, register_check
 
-FAST = list(checks.CHECKS)
+FAST = list(CHECKS)
 
 
 @pytest.fixture(autouse=True)
@@ -49,16 +50,16 @@ def _one_thread():
 
 
 @pytest.fixture(scope="module")
-def fast_results(tmp_path_factory) -> dict[str, checks.CheckResult]:
+def fast_results(tmp_path_factory) -> dict[str, CheckResult]:
     """Each fast check run once per module (with its figure), shared by the tests below."""
     out = tmp_path_factory.mktemp("theory")
-    cache: dict[str, checks.CheckResult] = {}
+    cache: dict[str, CheckResult] = {}
 
-    def run(name: str) -> checks.CheckResult:
+    def run(name: str) -> CheckResult:
         if name not in cache:
             threads = torch.get_num_threads()
             torch.set_num_threads(1)
-            cache[name] = checks.CHECKS[name](full=False, out=out)
+            cache[name] = CHECKS[name](full=False, out=out)
             torch.set_num_threads(threads)
         return cache[name]
 
@@ -79,20 +80,56 @@ def test_fast_check_passes(name, fast_results):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", FAST)
 def test_full_check_passes(name):
-    result = checks.CHECKS[name](full=True, out=None)
+    result = CHECKS[name](full=True, out=None)
     assert result.passed, f"{name}: {result.measured} (tolerance {result.tolerance}); {result.details}"
+
+
+# ---------------------------------------------------------------------------------------------- registry
+def test_registry_orders_the_table_by_claim_number(fast_results):
+    assert FAST == [
+        "optimal_discriminator",
+        "value_at_optimum",
+        "jsd_vs_w1",
+        "gradient_vanishing",
+        "generator_objectives",
+        "lsgan_optimum",
+        "fgan_bounds",
+        "mode_covering",
+        "wgan_gp_critic",
+        "bilinear_game",
+    ]
+    # Each row starts with the claim number its check registered.
+    assert [fast_results(name).claim.split(".")[0] for name in FAST] == list(REGISTRY.claims.values())
+    # A fresh registry: registration order does not matter, 7a < 7b < 9 < 10 (numbers, not strings).
+    registry = CheckRegistry()
+    for key, claim in [("ten", 10), ("seven_b", "7b"), ("two", "2"), ("nine", 9), ("seven_a", "7a")]:
+        registry.register(key, claim)(lambda full=False, out=None: None)
+    assert list(registry.checks) == ["two", "seven_a", "seven_b", "nine", "ten"]
+    assert list(registry.claims.values()) == ["2", "7a", "7b", "9", "10"]
+    assert claim_order("7b") == (7, "b") and claim_order(12) == (12, "")
+    with pytest.raises(ValueError, match="claim number"):
+        claim_order("7.b")
+
+
+def test_registering_a_duplicate_key_or_claim_raises():
+    before = dict(CHECKS)
+    with pytest.raises(ValueError, match="'bilinear_game' is already registered"):
+        register_check("bilinear_game", claim=99)(lambda full=False, out=None: None)
+    with pytest.raises(ValueError, match="claim 9 is already registered, by 'bilinear_game'"):
+        register_check("another_game", claim=9)(lambda full=False, out=None: None)
+    assert CHECKS == before
 
 
 # ---------------------------------------------------------------------------------------------- densities
 def test_densities_integrate_to_one_and_quantiles_invert_the_cdf():
-    for density in (Normal(0.5, 1.2), checks.DATA, Bump(-0.5, 2.0), Shifted(checks.DATA, 1.0)):
+    for density in (Normal(0.5, 1.2), _training.DATA, Bump(-0.5, 2.0), Shifted(_training.DATA, 1.0)):
         x = grid(*density.span)
         assert_close(integrate(density.prob(x), x), 1.0, atol=1e-6, rtol=0)
         u = torch.tensor([0.01, 0.3, 0.5, 0.9], dtype=DTYPE)
         assert_close(density.cdf(density.quantile(u)), u, atol=1e-10, rtol=0)
     # Bump on [0, 1]: mean 1/2, variance 1/20 (Beta(2, 2)); the mixture: sd sqrt(0.6^2 + 1.5^2).
     assert_close(Bump(0.0, 1.0).std(), math.sqrt(0.05), atol=1e-7, rtol=0)
-    assert_close(checks.DATA.std(), math.sqrt(0.36 + 2.25), atol=1e-7, rtol=0)
+    assert_close(_training.DATA.std(), math.sqrt(0.36 + 2.25), atol=1e-7, rtol=0)
 
 
 def test_quantile_samples_average_like_expectations():
@@ -111,7 +148,7 @@ def test_closed_forms_of_divergences():
 
 
 def test_interpolate_density_is_a_density_with_the_right_mean():
-    p, q = checks.DATA, Normal(2.0, 0.5)
+    p, q = _training.DATA, Normal(2.0, 0.5)
     x = union_grid(p, q, n=4001)
     h = interpolate_density(p, q, x)
     assert_close(integrate(h, x), 1.0, atol=1e-6, rtol=0)
@@ -169,12 +206,12 @@ def test_maximum_likelihood_loss_has_the_gradient_of_forward_kl_without_the_tuto
     logit = torch.tensor([math.log(3.0)], dtype=DTYPE, requires_grad=True)
     (grad,) = torch.autograd.grad(maximum_likelihood_generator_loss(logit), logit)
     assert_close(grad, torch.tensor([-3.0], dtype=DTYPE))
-    x = union_grid(checks.DATA, checks.MODEL)
-    p_data = checks.DATA.prob(x)
+    x = union_grid(_training.DATA, _training.MODEL)
+    p_data = _training.DATA.prob(x)
     theta = torch.tensor([0.5, math.log(1.2)], dtype=DTYPE, requires_grad=True)
-    p_g = checks._normal_density(x, theta)
-    (forward,) = torch.autograd.grad(checks._kl_t(p_data, p_g, x), theta, retain_graph=True)
-    (reverse,) = torch.autograd.grad(checks._kl_t(p_g, p_data, x), theta)
+    p_g = _training._normal_density(x, theta)
+    (forward,) = torch.autograd.grad(generator._kl_t(p_data, p_g, x), theta, retain_graph=True)
+    (reverse,) = torch.autograd.grad(generator._kl_t(p_g, p_data, x), theta)
     assert float((forward - reverse).norm()) > 0.3
 
 
@@ -182,12 +219,12 @@ def test_lsgan_value_is_maos_chi2_integral_not_the_standard_pearson():
     """Mao et al. write int (2 p_g - (p_d + p_g))^2 / (p_d + p_g) and call it Pearson chi^2(p_d + p_g || 2
     p_g); with D_f(P || Q) = int q f(p / q), f(u) = (u - 1)^2, that name gives int (p_d - p_g)^2 / (2 p_g)
     instead."""
-    p, q = checks.DATA, checks.MODEL
+    p, q = _training.DATA, _training.MODEL
     x = union_grid(p, q)
     pp, qq = p.prob(x), q.prob(x)
     mao = integrate((2 * qq - (pp + qq)) ** 2 / (pp + qq), x)
     standard = integrate(((pp + qq) - 2 * qq) ** 2 / (2 * qq), x)
-    value = checks._lsgan_generator_value(p, q, p.quantile_samples(), q.quantile_samples(), -1.0, 1.0, 0.0)
+    value = lsgan._lsgan_generator_value(p, q, p.quantile_samples(), q.quantile_samples(), -1.0, 1.0, 0.0)
     assert_close(value, mao / 2, atol=1e-3, rtol=0)
     assert abs(value - standard / 2) > 0.05
     # Hand check of the loss: 1/2 mean((D - c)^2) for D = (0, 2), c = 1 is 1/2.
@@ -208,11 +245,11 @@ def test_mode_covering_and_seeking_sigmas(fast_results):
 
 def test_bilinear_steps_by_hand():
     # From (1, 1), lr 0.1: simultaneous (1 + 0.1, 1 - 0.1); alternating x first, then y - 0.1 * 1.1.
-    simultaneous = checks._play_bilinear(0.1, 1, alternating=False)
-    alternating = checks._play_bilinear(0.1, 1, alternating=True)
+    simultaneous = games._play_bilinear(0.1, 1, alternating=False)
+    alternating = games._play_bilinear(0.1, 1, alternating=True)
     assert_close(simultaneous[1], torch.tensor([1.1, 0.9], dtype=DTYPE))
     assert_close(alternating[1], torch.tensor([1.1, 0.89], dtype=DTYPE))
-    path = checks._play_bilinear(0.3, 50, alternating=False)
+    path = games._play_bilinear(0.3, 50, alternating=False)
     assert_close(float(path[-1].norm() / path[0].norm()), (1 + 0.09) ** 25, atol=0, rtol=1e-12)
 
 
@@ -234,8 +271,8 @@ def test_command_prints_markdown_and_writes_figures(tmp_path, capsys):
 
 
 def test_command_exits_1_when_a_check_fails(monkeypatch, capsys):
-    failing = checks.CheckResult("broken", "0. a claim", "1", "2", "0", passed=False)
-    monkeypatch.setitem(checks.CHECKS, "bilinear_game", lambda full, out: failing)
+    failing = CheckResult("broken", "0. a claim", "1", "2", "0", passed=False)
+    monkeypatch.setitem(CHECKS, "bilinear_game", lambda full, out: failing)
     with pytest.raises(SystemExit) as exit_info:
         main(["--only", "bilinear_game"])
     assert exit_info.value.code == 1
@@ -259,5 +296,5 @@ def test_registered_as_a_gan_lightning_subcommand(tmp_path, capsys):
 
 
 def test_markdown_table_escapes_pipes():
-    result = checks.CheckResult("x", "a | b", "c", "d", "e", passed=True)
+    result = CheckResult("x", "a | b", "c", "d", "e", passed=True)
     assert markdown_table([result]).splitlines()[-1] == "| a \\| b | c | d | e | pass |"

@@ -18,8 +18,14 @@ from gan_lightning.cli import main
 from gan_lightning.data.toy import ToyDataModule, toy_modes
 from gan_lightning.losses import label_smoothed_discriminator_loss
 from gan_lightning.module import GANModule
-from gan_lightning.networks import DCGANDiscriminator, MLPDiscriminator, MLPGenerator, PackedDiscriminator
-from gan_lightning.techniques import FeatureMatching, HistoricalAveraging, MinibatchDiscriminator
+from gan_lightning.networks import (
+    DCGANDiscriminator,
+    MinibatchDiscriminator,
+    MLPDiscriminator,
+    MLPGenerator,
+    PackedDiscriminator,
+)
+from gan_lightning.techniques import FeatureMatching, HistoricalAveraging
 
 
 def trainer(steps: int, **kwargs: object) -> L.Trainer:

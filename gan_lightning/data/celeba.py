@@ -18,15 +18,9 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from gan_lightning.data._common import (
-    IMAGE_EXTENSIONS,
-    ImageDataModule,
-    ImageFiles,
-    failure_reason,
-    prepare_image,
-    remove_created_folders_on_error,
-    socket_timeout,
-)
+from gan_lightning.data.base import IMAGE_EXTENSIONS, ImageDataModule, ImageFiles
+from gan_lightning.data.download import failure_reason, remove_created_folders_on_error, socket_timeout
+from gan_lightning.data.transforms import prepare_image
 
 Partition = Literal["train", "valid", "test", "all"]
 PARTITION_IDS = {"train": 0, "valid": 1, "test": 2}

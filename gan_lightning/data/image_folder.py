@@ -15,14 +15,8 @@ from typing import Literal
 import torch
 from torch.utils.data import Subset
 
-from gan_lightning.data._common import (
-    IMAGE_EXTENSIONS,
-    ImageDataModule,
-    ImageFiles,
-    list_images,
-    prepare_image,
-    split_indices,
-)
+from gan_lightning.data.base import IMAGE_EXTENSIONS, ImageDataModule, ImageFiles, list_images, split_indices
+from gan_lightning.data.transforms import prepare_image
 
 
 class ImageFolderDataModule(ImageDataModule):

@@ -20,14 +20,9 @@ from torch import Tensor
 from torch.utils.data import Subset, TensorDataset
 from torchvision.transforms.functional import resize as resize_images
 
-from gan_lightning.data._common import (
-    ImageDataModule,
-    failure_reason,
-    remove_created_folders_on_error,
-    socket_timeout,
-    split_indices,
-    to_signed_unit,
-)
+from gan_lightning.data.base import ImageDataModule, split_indices
+from gan_lightning.data.download import failure_reason, remove_created_folders_on_error, socket_timeout
+from gan_lightning.data.transforms import to_signed_unit
 
 Split = Literal["train", "test"]
 # split -> (images file, labels file), without the optional .gz

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, TensorDataset
 
-from gan_lightning.checkpoints import ResumableDataLoader
+from gan_lightning.data.loading import ResumableDataLoader
 
 ToyName = Literal["ring", "grid", "8gaussians", "25gaussians", "swissroll"]
 

@@ -1,5 +1,6 @@
-"""Evaluation metrics: FID/KID/IS/precision-recall of images, VEEGAN/PacGAN mode coverage of 2D mixtures."""
+"""Evaluation metrics: FID/KID/IS/precision-recall and predicted-class histograms of images, VEEGAN/PacGAN mode coverage of 2D mixtures."""
 
+from gan_lightning.metrics.class_histogram import ClassHistogram, class_histogram_scores
 from gan_lightning.metrics.image import (
     IMAGE_METRICS,
     ImageMetrics,
@@ -11,6 +12,7 @@ from gan_lightning.metrics.mode_coverage import ModeCoverage, mode_coverage
 from gan_lightning.metrics.precision_recall import PrecisionRecall, precision_recall
 
 __all__ = [
+    "ClassHistogram",
     "IMAGE_METRICS",
     "ImageMetrics",
     "InceptionV3Features",
@@ -18,6 +20,7 @@ __all__ = [
     "ModeCoverage",
     "PrecisionRecall",
     "build_feature_extractor",
+    "class_histogram_scores",
     "load_lenet",
     "mode_coverage",
     "precision_recall",

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 
 #: Image metrics this module computes, as named in configs.
-IMAGE_METRICS = ("fid", "kid", "is", "pr")
+IMAGE_METRICS = ("fid", "kid", "is", "pr", "classes")
 INCEPTION_WEIGHTS_FILE = "weights-inception-2015-12-05-6726825d.pth"
 
 
@@ -114,7 +114,9 @@ class ImageMetrics(nn.Module):
 
     Args:
         extractor: a feature extractor (see the module docstring).
-        metrics: which of ``fid``, ``kid``, ``is`` (Inception Score of the generated images), ``pr``.
+        metrics: which of ``fid``, ``kid``, ``is`` (Inception Score of the generated images), ``pr``,
+            ``classes`` (the histogram of the extractor's predicted classes of the generated images: classes
+            covered and KL to uniform, :mod:`gan_lightning.metrics.class_histogram`; needs logits).
         kid_subsets: KID's number of random subsets.
         kid_subset_size: KID's subset size (lowered to the number of samples when there are fewer).
         is_splits: Inception Score's number of splits.
@@ -133,6 +135,7 @@ class ImageMetrics(nn.Module):
         super().__init__()
         from torchmetrics.image import FrechetInceptionDistance, InceptionScore, KernelInceptionDistance
 
+        from gan_lightning.metrics.class_histogram import ClassHistogram
         from gan_lightning.metrics.precision_recall import PrecisionRecall
 
         unknown = sorted(set(metrics) - set(IMAGE_METRICS))
@@ -155,6 +158,7 @@ class ImageMetrics(nn.Module):
             ),
             "is": lambda: InceptionScore(_Precomputed(0), splits=is_splits),
             "pr": lambda: PrecisionRecall(k=pr_k, reset_real_features=False),
+            "classes": lambda: ClassHistogram(_num_classes(extractor)),
         }
         with warnings.catch_warnings():  # "will save all extracted features in buffer": intended
             warnings.filterwarnings("ignore", ".*will save all extracted features.*")
@@ -180,13 +184,13 @@ class ImageMetrics(nn.Module):
         features, logits = self.features(images)
         features = features.float()
         for name, metric in self.metrics.items():
-            if name == "is":
+            if name in ("is", "classes"):
                 if logits is None:
                     raise ValueError(
-                        "evaluation.image_metrics has 'is' but the feature extractor returns no logits"
+                        f"evaluation.image_metrics has {name!r} but the feature extractor returns no logits"
                     )
                 if not real:
-                    metric.update(logits.float())
+                    metric.update(logits.float() if name == "is" else logits.argmax(1))
             else:
                 metric.update(features, real=real)
         self.num_real += len(images) if real else 0
@@ -210,6 +214,8 @@ class ImageMetrics(nn.Module):
                 results["kid_mean"], results["kid_std"] = float(value[0]), float(value[1])
             elif name == "is":
                 results["is_mean"], results["is_std"] = float(value[0]), float(value[1])
+            elif name == "classes":
+                results.update(value)
             else:
                 results["precision"], results["recall"] = float(value[0]), float(value[1])
         return results
@@ -218,6 +224,16 @@ class ImageMetrics(nn.Module):
         """Forget the generated images; the real statistics stay."""
         for metric in self.metrics.values():
             metric.reset()
+
+
+def _num_classes(extractor: nn.Module) -> int:
+    """Classes of a classifier extractor (LeNet: the 10 digits); ImageNet's classes say nothing of modes."""
+    if not isinstance(getattr(extractor, "num_classes", None), int):
+        raise ValueError(
+            f"evaluation.image_metrics 'classes' needs a classifier of the data's classes with an int "
+            f"`num_classes` (the MNIST LeNet), not {type(extractor).__name__}"
+        )
+    return extractor.num_classes
 
 
 def _world_total(count: int) -> int:

@@ -40,7 +40,7 @@ class LeNet(nn.Module):
         self, num_features: int = 128, num_classes: int = 10, input_range: tuple[float, float] = (-1.0, 1.0)
     ) -> None:
         super().__init__()
-        self.num_features = num_features
+        self.num_features, self.num_classes = num_features, num_classes
         self.input_range = tuple(input_range)
         self.trunk = nn.Sequential(
             nn.Conv2d(1, 32, 5), nn.ReLU(), nn.MaxPool2d(2),

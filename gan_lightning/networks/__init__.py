@@ -8,6 +8,7 @@ from gan_lightning.networks.conditional import (
     ConditionalMLPGenerator,
 )
 from gan_lightning.networks.dcgan import DCGANDiscriminator, DCGANGenerator
+from gan_lightning.networks.minibatch import MinibatchDiscrimination, MinibatchDiscriminator
 from gan_lightning.networks.mlp import MLPDiscriminator, MLPGenerator
 from gan_lightning.networks.packing import PackedDiscriminator
 
@@ -22,5 +23,7 @@ __all__ = [
     "MLPAutoencoder",
     "MLPDiscriminator",
     "MLPGenerator",
+    "MinibatchDiscrimination",
+    "MinibatchDiscriminator",
     "PackedDiscriminator",
 ]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from gan_lightning.theory.checks import CHECKS, CheckResult
+from gan_lightning.theory import CHECKS, CheckResult
 
 COLUMNS = ("claim", "closed form", "measured", "tolerance", "pass")
 WIDTHS = (36, 44, 48, 24, 4)

@@ -4,33 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_lightning.losses import ebgan_discriminator_loss, ebgan_generator_loss, pulling_away_term
 from gan_lightning.module import GANModule
-
-
-def ebgan_discriminator_loss(real_energy: Tensor, fake_energy: Tensor, margin: float) -> Tensor:
-    """E[D(x)] + E[max(0, m - D(G(z)))] (paper, eq. 1): low energy on data, at least m on samples."""
-    return real_energy.mean() + F.relu(margin - fake_energy).mean()
-
-
-def ebgan_generator_loss(fake_energy: Tensor) -> Tensor:
-    """E[D(G(z))] (paper, eq. 2)."""
-    return fake_energy.mean()
-
-
-def pulling_away_term(codes: Tensor) -> Tensor:
-    """f_PT(S) = 1 / (N (N - 1)) sum_{i != j} (S_i . S_j / (|S_i| |S_j|))^2 over the N codes of a batch
-    (paper, eq. 5): the mean squared cosine similarity of distinct pairs, 1 for identical directions and 0 for
-    orthogonal ones. Codes are flattened per sample."""
-    n = codes.shape[0]
-    if n < 2:
-        return codes.new_zeros(())
-    unit = F.normalize(codes.flatten(1), dim=1)
-    cosine = unit @ unit.T
-    off_diagonal = cosine.pow(2).sum() - cosine.diagonal().pow(2).sum()
-    return off_diagonal / (n * (n - 1))
 
 
 class EBGAN(GANModule):

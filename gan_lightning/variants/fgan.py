@@ -6,21 +6,9 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from gan_lightning.divergences import DIVERGENCES, FDivergence, get_divergence
+from gan_lightning.divergences import DIVERGENCES, get_divergence
+from gan_lightning.losses import fgan_critic_loss, fgan_generator_loss
 from gan_lightning.module import GANModule
-
-
-def fgan_critic_loss(divergence: FDivergence, real_v: Tensor, fake_v: Tensor) -> Tensor:
-    """-(E_P[g_f(V(x))] - E_Q[f*(g_f(V(G(z))))]): minus the variational lower bound on D_f (paper, eq. 6)."""
-    return -divergence.lower_bound(real_v, fake_v)
-
-
-def fgan_generator_loss(divergence: FDivergence, fake_v: Tensor, saturating: bool = False) -> Tensor:
-    """-E_Q[g_f(V(G(z)))] (section 3.2's alternative update, the non-saturating GAN trick for every f), or,
-    with ``saturating``, -E_Q[f*(g_f(V(G(z))))]: the generator's part of the saddle objective itself."""
-    if saturating:
-        return -divergence.conjugate_of_activation(fake_v).mean()
-    return -divergence.activation(fake_v).mean()
 
 
 class FGAN(GANModule):

@@ -3,41 +3,20 @@ arXiv:1701.06264), following the author's code (github.com/guojunq/lsgan, lsgan.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_lightning.losses import (
+    Distance,
+    loss_sensitive_critic_loss,
+    loss_sensitive_generator_loss,
+    sample_distance,
+)
 from gan_lightning.module import GANModule
 from gan_lightning.penalties import gradient_penalty
-
-Distance = Literal["l1", "l2"]
-
-
-def sample_distance(real: Tensor, fake: Tensor, distance: Distance = "l1") -> Tensor:
-    """||x - G(z)|| per pair of samples, flattened over all but the batch dimension (L1 or L2)."""
-    diff = (real - fake).flatten(1)
-    if distance == "l1":
-        return diff.abs().sum(1)
-    if distance == "l2":
-        return diff.pow(2).sum(1).sqrt()
-    raise ValueError(f"model.distance must be 'l1' or 'l2', got {distance!r}")
-
-
-def loss_sensitive_critic_loss(
-    real_loss: Tensor, fake_loss: Tensor, margin: Tensor, real_weight: float
-) -> Tensor:
-    """real_weight * E[L(x)] + E[(Delta(x, G(z)) + L(x) - L(G(z)))_+] on paired real and generated samples.
-
-    The paper's objective E[L(x)] + lambda E[(...)_+] divided by lambda, so real_weight = 1 / lambda.
-    """
-    return real_weight * real_loss.mean() + F.relu(margin + real_loss - fake_loss).mean()
-
-
-def loss_sensitive_generator_loss(fake_loss: Tensor) -> Tensor:
-    """E[L(G(z))]: the generator lowers the loss of its samples."""
-    return fake_loss.mean()
 
 
 class LossSensitiveGAN(GANModule):

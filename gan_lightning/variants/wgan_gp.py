@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from gan_lightning.losses import wasserstein_critic_loss, wasserstein_generator_loss
 from gan_lightning.module import GANModule
-from gan_lightning.penalties import gradient_penalty
+from gan_lightning.penalties import gradient_penalty, has_batch_norm
 
 
 class WGANGP(GANModule):
@@ -32,7 +32,7 @@ class WGANGP(GANModule):
         **kwargs: Any,
     ) -> None:
         super().__init__(generator, discriminator, n_critic=n_critic, **kwargs)
-        if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in discriminator.modules()):
+        if has_batch_norm(discriminator):
             raise ValueError(
                 "model.discriminator uses batch norm, which the per-sample gradient penalty forbids: "
                 "set its norm to 'layer' or 'none'"

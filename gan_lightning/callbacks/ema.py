@@ -1,9 +1,11 @@
 """An exponential moving average of the generator's weights, for samples and evaluation (any variant).
 
-Averaging the generator's iterates smooths the oscillation of the adversarial game (Yazici et al., 2019,
-arXiv:1806.04498; Karras et al., 2018, ProGAN). The average lives in ``pl_module.ema_generator``: a frozen
-copy of the generator registered on the GANModule, so it follows the module to its device and is saved in
-every checkpoint (``state_dict`` keys ``ema_generator.*``), while the generator's optimiser, built from
+Averaging the generator's iterates smooths the oscillation of the adversarial game ("The Unusual
+Effectiveness of Averaging in GAN Training", Yazici et al., 2019, arXiv:1806.04498; "Progressive Growing of
+GANs for Improved Quality, Stability, and Variation", Karras et al., 2018). The average lives in
+``GANModule.ema_generator`` (``None`` until this callback or a checkpoint sets it): a frozen copy of the
+generator registered on the GANModule, so it follows the module to its device and is saved in every
+checkpoint (``state_dict`` keys ``ema_generator.*``), while the generator's optimiser, built from
 ``generator.parameters()``, never steps it. ``GANModule.sampling_generator()`` then returns it, so sample
 grids, ``generate`` and evaluation use the averaged weights; a checkpoint loaded without this callback still
 restores it.
@@ -34,7 +36,7 @@ class GeneratorEMA(Callback):
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         # Before checkpoint restore and before the strategy moves or wraps the module.
-        if getattr(pl_module, "ema_generator", None) is None:
+        if pl_module.ema_generator is None:
             pl_module.ema_generator = copy.deepcopy(pl_module.generator).requires_grad_(False)
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

@@ -1,10 +1,8 @@
-"""What the image data modules share: [-1, 1] scaling, loaders that spare a small CPU, held-out splits."""
+"""What the image data modules share: loaders that resume and spare a small CPU, held-out splits, image files."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import lightning as L
@@ -12,66 +10,10 @@ import torch
 from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
-from torchvision.transforms.functional import center_crop, pil_to_tensor, resize
 
-from gan_lightning.checkpoints import ResumableDataLoader
+from gan_lightning.data.loading import ResumableDataLoader, one_thread_per_worker
 
-# Seconds a download may wait on one socket operation, so that an offline machine fails fast.
-DOWNLOAD_TIMEOUT_S = 20.0
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
-
-
-def to_signed_unit(images: Tensor) -> Tensor:
-    """uint8 pixels in [0, 255] -> float32 in [-1, 1]; 0 -> -1 and 255 -> 1 exactly."""
-    return images.float() / 127.5 - 1.0
-
-
-def one_thread_per_worker(_: int) -> None:
-    """Each loader worker computes with one thread: many workers with many threads each thrash a few cores."""
-    torch.set_num_threads(1)
-
-
-def failure_reason(error: BaseException) -> str:
-    """The last non-empty line of an error (download errors span several lines)."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return lines[-1] if lines else type(error).__name__
-
-
-@contextmanager
-def socket_timeout(seconds: float = DOWNLOAD_TIMEOUT_S) -> Iterator[None]:
-    """Bound every socket operation of the downloads inside the block (torchvision sets no timeout)."""
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(seconds)
-    try:
-        yield
-    finally:
-        socket.setdefaulttimeout(previous)
-
-
-@contextmanager
-def remove_created_folders_on_error(*folders: Path) -> Iterator[None]:
-    """If the block fails, the ``folders`` (outermost first) it created are removed again when empty."""
-    created = [folder for folder in folders if not folder.exists()]
-    try:
-        yield
-    except BaseException:
-        for folder in reversed(created):
-            if folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
-        raise
-
-
-def prepare_image(image: Image.Image, mode: str, image_size: int, crop_size: int | None = None) -> Tensor:
-    """PIL image -> float32 (C, image_size, image_size) in [-1, 1].
-
-    Converted to ``mode`` ("L" or "RGB"), center-cropped to ``crop_size`` first when given, then resized so
-    the shorter side is ``image_size`` (antialiased bilinear) and center-cropped to a square.
-    """
-    image = image.convert(mode)
-    if crop_size is not None:
-        image = center_crop(image, [crop_size, crop_size])
-    image = center_crop(resize(image, image_size, antialias=True), [image_size, image_size])
-    return to_signed_unit(pil_to_tensor(image))
 
 
 def split_indices(n: int, val_fraction: float, seed: int) -> tuple[list[int], list[int]]:

@@ -1,0 +1,75 @@
+"""Every use of Lightning's private API, and every workaround of its side effects, in one place.
+
+Each function says why it is needed; when Lightning changes, this file is the one to check (written
+against Lightning 2.6). A private attribute that is gone leaves the public behaviour: no trainer, log every
+batch, DDP's own defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+if TYPE_CHECKING:
+    import lightning as L
+
+
+def attached_trainer(module: L.LightningModule) -> L.Trainer | None:
+    """The module's trainer, or ``None`` when it has none (``module.trainer`` raises then).
+
+    Private: Lightning has no public "is it attached" test, and checkpoint hooks also run from
+    ``load_from_checkpoint``, without a trainer.
+    """
+    return getattr(module, "_trainer", None)
+
+
+def logger_writes_now(trainer: L.Trainer) -> bool:
+    """Whether the logger writes this batch's step metrics (``log_every_n_steps``); True when unknown.
+
+    Private: the decision lives in ``trainer._logger_connector.should_update_logs``, and recomputing it means
+    reading private loop counters as well. The module asks so that it calls ``self.log`` only on those
+    batches: ``self.log`` costs about a millisecond per key, more than a small GPU step.
+    """
+    connector = getattr(trainer, "_logger_connector", None)
+    return bool(getattr(connector, "should_update_logs", True))
+
+
+def expect_unused_parameters(strategy: Any) -> None:
+    """Make a DDP strategy's reducer expect parameters without gradients (before it wraps the model).
+
+    Private: ``DDPStrategy`` keeps the keyword arguments of ``DistributedDataParallel`` in ``_ddp_kwargs`` and
+    offers no setter. Each GAN phase leaves the other network without gradients, so the reducer must not wait
+    for them; the CLI maps ``"ddp"`` to ``"ddp_find_unused_parameters_true"``, this covers the Python API.
+    A static graph already handles unused parameters.
+    """
+    ddp_kwargs = getattr(strategy, "_ddp_kwargs", None)
+    if isinstance(ddp_kwargs, dict) and not ddp_kwargs.get("static_graph"):
+        ddp_kwargs["find_unused_parameters"] = True
+
+
+def ignore_post_step_checkpoint_warning() -> None:
+    """Silence Lightning's warning at every step-interval checkpoint of a manually optimised module.
+
+    It says the checkpoint holds the weights *after* the optimiser step: for a GANModule that is exactly the
+    state to resume from. The warning comes from ModelCheckpoint's batch hook, outside any code of ours that
+    could scope it, so a filter is installed (once; ``filterwarnings`` drops an identical earlier filter)
+    when a fit starts, not when the package is imported.
+    """
+    warnings.filterwarnings(
+        "ignore", message="Using ModelCheckpoint with manual optimization and every_n_train"
+    )
+
+
+def skip_nvml_check_without_gpus() -> None:
+    """On a machine without CUDA devices, let ``torch.cuda.is_available()`` use its cached runtime check.
+
+    Importing Lightning sets ``PYTORCH_NVML_BASED_CUDA_CHECK=1`` (so that a check never initialises CUDA before a
+    fork); torch's Adam then asks ``torch.cuda.is_available()`` on every step, which tries to load NVML each
+    time: about 0.1 ms per optimiser step on a CPU-only machine. Without GPUs there is nothing a fork could
+    break, so the flag is dropped; with GPUs it is kept.
+    """
+    if os.environ.get("PYTORCH_NVML_BASED_CUDA_CHECK") == "1" and not torch.cuda.is_available():
+        del os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"]

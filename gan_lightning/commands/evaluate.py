@@ -1,0 +1,81 @@
+"""`gan-lightning evaluate`: the metrics of a checkpoint (see :mod:`gan_lightning.evaluator`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gan_lightning.commands import boolean, metric_list
+from gan_lightning.evaluator import (
+    NUM_GENERATED_IMAGES,
+    NUM_REAL_IMAGES,
+    Evaluator,
+    is_image_model,
+    real_dataset,
+    resolve_extractor,
+    write_report,
+)
+from gan_lightning.metrics.mode_coverage import NUM_POINTS
+from gan_lightning.runs import load_run, resolve_device
+
+
+def main(argv: list[str]) -> dict[str, float]:
+    """`gan-lightning evaluate`: metrics of a checkpoint, printed and saved as JSON and Markdown."""
+    parser = argparse.ArgumentParser(prog="gan-lightning evaluate", description=main.__doc__)
+    parser.add_argument("--ckpt_path", required=True, help="checkpoint of a GANModule")
+    parser.add_argument("--config", default=None, help="the run's config (default: <run>/config.yaml)")
+    parser.add_argument("--num_generated", type=int, default=None, help="default: 10000 images / 2500 points")
+    parser.add_argument("--num_real", type=int, default=NUM_REAL_IMAGES)
+    parser.add_argument(
+        "--image_metrics",
+        default=None,
+        help="comma-separated subset of fid,kid,is,pr,classes (default: all; classes with the LeNet only)",
+    )
+    parser.add_argument("--feature_extractor", default="auto", choices=["auto", "lenet", "inception"])
+    parser.add_argument(
+        "--feature_extractor_weights", default=None, help="local weights file of the extractor"
+    )
+    parser.add_argument("--batch_size", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    parser.add_argument(
+        "--out", default=None, help="output path without suffix (default: next to the checkpoint)"
+    )
+    parser.add_argument(
+        "--weights_only",
+        type=boolean,
+        default=True,
+        metavar="{true,false}",
+        help="false: load a trusted checkpoint with pickled objects",
+    )
+    args = parser.parse_args(argv)
+
+    module, datamodule = load_run(args.ckpt_path, args.config, resolve_device(args.device), args.weights_only)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    evaluator = Evaluator(
+        metric_list(args.image_metrics or default_image_metrics(module, args.feature_extractor)), args.num_generated, args.num_real, args.feature_extractor,
+        args.feature_extractor_weights, args.batch_size, args.seed,
+    )  # fmt: skip
+    results = evaluator.evaluate(module, datamodule)
+    ckpt = Path(args.ckpt_path)
+    image = is_image_model(module)
+    info = {
+        "checkpoint": str(ckpt),
+        "generator_steps": getattr(module, "generator_steps", None),
+        "ema": module.ema_generator is not None,
+        "feature_extractor": evaluator.extractor_name,
+        "num_generated": args.num_generated or (NUM_GENERATED_IMAGES if image else NUM_POINTS),
+        "num_real": min(args.num_real, len(real_dataset(datamodule))) if image else None,
+    }
+    title = f"{ckpt.name}" + (f" ({evaluator.extractor_name} features)" if image else "")
+    out = Path(args.out) if args.out else ckpt.with_name(f"{ckpt.stem}_metrics")
+    write_report(results, info, out, title)
+    return results
+
+
+def default_image_metrics(module: object, feature_extractor: str) -> str:
+    """Every image metric; the predicted-class histogram only where the extractor classifies the data (LeNet)."""
+    shape = tuple(getattr(module.generator, "out_shape", None) or module.generate(1).shape[1:])
+    lenet = resolve_extractor(feature_extractor, shape) == "lenet"
+    return "fid,kid,is,pr" + (",classes" if lenet else "")

@@ -1,0 +1,67 @@
+"""`gan-lightning sample`: samples of a checkpoint, from seeded latents, as a picture or as arrays."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from gan_lightning.commands import boolean
+from gan_lightning.runs import load_run, resolve_device
+
+
+def main(argv: list[str]) -> Path:
+    """`gan-lightning sample`: n samples of a checkpoint as a PNG grid (or scatter plot) or an .npz file."""
+    parser = argparse.ArgumentParser(prog="gan-lightning sample", description=main.__doc__)
+    parser.add_argument("--ckpt_path", required=True, help="checkpoint of a GANModule")
+    parser.add_argument("--config", default=None, help="the run's config (default: <run>/config.yaml)")
+    parser.add_argument("--n", type=int, default=64, help="number of samples")
+    parser.add_argument("--out", default="samples.png", help="output file")
+    parser.add_argument("--format", default=None, choices=["png", "npz"], help="default: from --out's suffix")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--nrow", type=int, default=None, help="images per grid row (default: square / per class)"
+    )
+    parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--weights_only",
+        type=boolean,
+        default=True,
+        metavar="{true,false}",
+        help="false: load a trusted checkpoint with pickled objects",
+    )
+    args = parser.parse_args(argv)
+    if args.n < 1:
+        raise ValueError(f"--n must be a positive number of samples, got {args.n}")
+    fmt = args.format or ("npz" if args.out.endswith(".npz") else "png")
+    out = Path(args.out)
+    out = out if out.suffix == f".{fmt}" else out.with_suffix(f".{fmt}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    module, datamodule = load_run(args.ckpt_path, args.config, resolve_device(args.device), args.weights_only)
+    generator = torch.Generator().manual_seed(args.seed)
+    z = torch.randn(args.n, module.generator.latent_dim, generator=generator)
+    # Conditional models: one class per grid row, in order.
+    labels = module.grid_labels(args.n).to(module.device) if module.num_classes else None
+    samples = module.generate(args.n, labels=labels, z=z).float().cpu()
+    if fmt == "npz":
+        import numpy as np
+
+        arrays = {"samples": samples.numpy()}
+        if labels is not None:
+            arrays["labels"] = labels.cpu().numpy()
+        np.savez_compressed(out, **arrays)
+    elif samples.dim() == 4:
+        from torchvision.utils import save_image
+
+        save_image(
+            samples, out, nrow=args.nrow or module.grid_width(args.n), normalize=True, value_range=(-1, 1)
+        )
+    else:
+        from gan_lightning.plotting import scatter_2d
+
+        real = datamodule.sample(args.n) if hasattr(datamodule, "sample") else samples[:0]
+        scatter_2d(module, real, samples, out, f"{Path(args.ckpt_path).name}: {args.n} samples")
+    print(f"Saved {args.n} samples to {out}")
+    return out

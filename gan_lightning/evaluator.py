@@ -1,0 +1,265 @@
+"""Measuring what a GAN learned, outside any training loop: the :class:`Evaluator` and its reports.
+
+* Image data: FID, KID, Inception Score and precision/recall (:mod:`gan_lightning.metrics.image`) of
+  ``num_generated`` generated images (default 10,000) against the first ``num_real`` images (default 10,000)
+  of the data module's held-out set (its ``val_dataloader``; the training set when nothing is held out).
+  The real statistics are extracted once and reused at every evaluation.
+* 2D mixtures (a data module with ``mode_centers`` and ``mode_std``, e.g. ``ToyDataModule``): VEEGAN/PacGAN
+  mode coverage of 2,500 generated points (:mod:`gan_lightning.metrics.mode_coverage`).
+
+Samples are drawn by ``GANModule.generate`` (eval mode, no gradients, the EMA generator when there is one)
+from seeded latents, so two evaluations of the same weights give the same numbers. Under DDP every rank
+generates and extracts its share and torchmetrics gathers the states. The feature extractor lives in the
+evaluator, never in the LightningModule, so model checkpoints do not carry its weights.
+
+Used by the training callback (:class:`gan_lightning.callbacks.Evaluation`) and by the commands
+``gan-lightning evaluate`` and ``gan-lightning real-floor`` (:mod:`gan_lightning.commands`), which write
+their results with :func:`write_report`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.utilities.model_helpers import is_overridden
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from gan_lightning.metrics.image import IMAGE_METRICS, ImageMetrics, build_feature_extractor
+from gan_lightning.metrics.mode_coverage import NUM_POINTS, ModeCoverage
+
+#: Generated images per image evaluation unless configured (the usual FID sample size is 10k-50k).
+NUM_GENERATED_IMAGES = 10_000
+#: Real images of the reference set unless configured.
+NUM_REAL_IMAGES = 10_000
+
+METRIC_NAMES = {
+    "fid": "FID",
+    "kid_mean": "KID",
+    "kid_std": "KID std",
+    "is_mean": "Inception Score",
+    "is_std": "IS std",
+    "precision": "Precision (k=3)",
+    "recall": "Recall (k=3)",
+    "classes_covered": "Classes covered (predicted)",
+    "class_kl": "KL(predicted classes || uniform)",
+    "modes": "Modes captured",
+    "high_quality": "High-quality samples (%)",
+    "reverse_kl": "Reverse KL (modes vs uniform)",
+}
+
+
+# ------------------------------------------------------------------------------------------ sample sources
+def _rank_and_world() -> tuple[int, int]:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def is_image_model(module: L.LightningModule) -> bool:
+    """Whether the generator makes images (C, H, W) rather than points."""
+    shape = getattr(module.generator, "out_shape", None)
+    return len(shape if shape is not None else module.generate(1).shape[1:]) == 3
+
+
+def generated_batches(
+    module: L.LightningModule, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1
+) -> Iterator[Tensor]:
+    """n samples of ``module.generate`` in batches, from latents (and uniform labels) drawn with ``seed``.
+
+    Under DDP every rank draws the same global latents and generates rows ``rank::world`` of each batch,
+    so the ranks together generate exactly the samples one process would.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    for start in range(0, n, batch_size):
+        size = min(batch_size, n - start)
+        z = torch.randn(size, module.generator.latent_dim, generator=generator)[rank::world]
+        labels = (
+            torch.randint(module.num_classes, (size,), generator=generator)[rank::world]
+            if module.num_classes
+            else None
+        )
+        if len(z):
+            yield module.generate(len(z), labels=None if labels is None else labels.to(module.device), z=z)
+
+
+def real_dataset(datamodule: L.LightningDataModule) -> Dataset:
+    """The held-out real set of a data module (its val loader's dataset), else its training set."""
+    if is_overridden("val_dataloader", datamodule, L.LightningDataModule):
+        loader = datamodule.val_dataloader()
+        if isinstance(loader, DataLoader) and len(loader.dataset):
+            return loader.dataset
+    return datamodule.train_dataloader().dataset
+
+
+def real_batches(
+    dataset: Dataset, n: int, batch_size: int, rank: int = 0, world: int = 1
+) -> Iterator[Tensor]:
+    """The first n samples of ``dataset`` (rank r takes every world-th of them), without labels."""
+    indices = list(range(min(n, len(dataset))))[rank::world]
+    for batch in DataLoader(Subset(dataset, indices), batch_size=batch_size, shuffle=False):
+        yield batch[0] if isinstance(batch, (list, tuple)) else batch
+
+
+def resolve_extractor(name: str, data_shape: tuple[int, ...]) -> str:
+    """``auto`` -> ``lenet`` for one-channel (MNIST-like) images, ``inception`` otherwise."""
+    if name != "auto":
+        return name
+    return "lenet" if data_shape[0] == 1 else "inception"
+
+
+# ------------------------------------------------------------------------------------------ evaluator
+class Evaluator:
+    """Computes the metrics of a GANModule against its data module; keeps the real statistics between calls.
+
+    Args:
+        image_metrics: for image data, which of ``fid``, ``kid``, ``is``, ``pr`` (precision/recall).
+        num_generated: generated samples per evaluation; ``None``: 10,000 images, or the 2,500 points of the
+            mode-coverage protocol for 2D data.
+        num_real: real images in the reference set (the first ones of the held-out set).
+        feature_extractor: ``auto`` (``lenet`` for one-channel images, else ``inception``), ``lenet``,
+            ``inception``, or any extractor module (see :mod:`gan_lightning.metrics.image`).
+        feature_extractor_weights: a local weights file for the extractor (see ``docs/evaluation.md``).
+        batch_size: images per generation / extraction batch.
+        seed: seed of the latents.
+        kid_subset_size: KID's subset size (lowered to the number of samples when there are fewer).
+    """
+
+    def __init__(
+        self,
+        image_metrics: list[str] | tuple[str, ...] = ("fid", "kid"),
+        num_generated: int | None = None,
+        num_real: int = NUM_REAL_IMAGES,
+        feature_extractor: str | nn.Module = "auto",
+        feature_extractor_weights: str | None = None,
+        batch_size: int = 500,
+        seed: int = 0,
+        kid_subset_size: int = 1000,
+    ) -> None:
+        unknown = sorted(set(image_metrics) - set(IMAGE_METRICS))
+        if unknown:
+            raise ValueError(
+                f"evaluation.image_metrics must be a list of {', '.join(IMAGE_METRICS)}; got {unknown}"
+            )
+        if not isinstance(feature_extractor, nn.Module) and feature_extractor not in (
+            "auto",
+            "lenet",
+            "inception",
+        ):
+            raise ValueError(
+                f"evaluation.feature_extractor must be auto, lenet or inception; got {feature_extractor!r}"
+            )
+        for key, value in (
+            ("num_real", num_real),
+            ("batch_size", batch_size),
+            ("num_generated", num_generated or 2),
+        ):
+            if value < 2:
+                raise ValueError(f"evaluation.{key} must be at least 2, got {value}")
+        self.image_metrics = tuple(image_metrics)
+        self.num_generated, self.num_real = num_generated, num_real
+        self.feature_extractor, self.feature_extractor_weights = feature_extractor, feature_extractor_weights
+        self.batch_size, self.seed, self.kid_subset_size = batch_size, seed, kid_subset_size
+        self.metrics: ImageMetrics | None = None
+        self.extractor_name: str | None = None
+
+    def _extractor(self, module: L.LightningModule) -> nn.Module:
+        if isinstance(self.feature_extractor, nn.Module):
+            self.extractor_name = type(self.feature_extractor).__name__
+            return self.feature_extractor
+        shape = tuple(getattr(module.generator, "out_shape", None) or module.generate(1).shape[1:])
+        self.extractor_name = resolve_extractor(self.feature_extractor, shape)
+        return build_feature_extractor(self.extractor_name, self.feature_extractor_weights)
+
+    @torch.no_grad()
+    def evaluate(
+        self, module: L.LightningModule, datamodule: L.LightningDataModule | None
+    ) -> dict[str, float]:
+        """The metrics of the module's current generator (an empty dict when none applies)."""
+        if is_image_model(module):
+            return self._images(module, datamodule) if self.image_metrics and datamodule is not None else {}
+        if getattr(datamodule, "mode_centers", None) is not None:
+            return self._modes(module, datamodule)
+        return {}
+
+    def _modes(self, module: L.LightningModule, datamodule: L.LightningDataModule) -> dict[str, float]:
+        rank, world = _rank_and_world()
+        metric = ModeCoverage(datamodule.mode_centers, datamodule.mode_std).to(module.device)
+        n = self.num_generated or NUM_POINTS
+        for points in generated_batches(module, n, max(self.batch_size, NUM_POINTS), self.seed, rank, world):
+            metric.update(points.float())
+        return metric.compute()
+
+    def _images(self, module: L.LightningModule, datamodule: L.LightningDataModule) -> dict[str, float]:
+        rank, world = _rank_and_world()
+        if self.metrics is None:  # first call: build the extractor and extract the real set once
+            self.metrics = ImageMetrics(
+                self._extractor(module), self.image_metrics, kid_subset_size=self.kid_subset_size
+            )
+            self.metrics.to(module.device)
+            for images in real_batches(real_dataset(datamodule), self.num_real, self.batch_size, rank, world):
+                self.metrics.update(images.to(module.device), real=True)
+        self.metrics.to(module.device)
+        n = self.num_generated or NUM_GENERATED_IMAGES
+        for images in generated_batches(module, n, self.batch_size, self.seed, rank, world):
+            self.metrics.update(images.float(), real=False)
+        # KID and IS draw random subsets: a fixed seed keeps them reproducible and the training RNG untouched.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            results = self.metrics.compute()
+        self.metrics.reset_generated()
+        return results
+
+
+def real_vs_real(
+    images: Tensor,
+    extractor: torch.nn.Module,
+    metrics: list[str] | tuple[str, ...] = IMAGE_METRICS,
+    seed: int = 0,
+    batch_size: int = 1000,
+) -> dict[str, float]:
+    """The metrics between two random halves of a real image set: the floor a perfect generator would reach.
+
+    Args:
+        images: real images in [-1, 1] ``(N, C, H, W)``.
+        extractor: the feature extractor.
+        metrics: which image metrics (``is`` is the Inception Score of the second half).
+        seed: seed of the split (and of KID/IS's random subsets).
+        batch_size: images per extraction batch.
+    """
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+    half = len(images) // 2
+    scores = ImageMetrics(extractor, metrics, kid_subset_size=min(1000, half))
+    for idx in order[:half].split(batch_size):
+        scores.update(images[idx], real=True)
+    for idx in order[half : 2 * half].split(batch_size):
+        scores.update(images[idx], real=False)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return scores.compute()
+
+
+# ------------------------------------------------------------------------------------------ reports
+def format_table(results: dict[str, float], title: str = "") -> str:
+    """A Markdown table of metric values."""
+    lines = ([f"**{title}**", ""] if title else []) + ["| metric | value |", "|---|---:|"]
+    for key, value in results.items():
+        shown = f"{value:.0f}" if key == "modes" else ("nan" if math.isnan(value) else f"{value:.4g}")
+        lines.append(f"| {METRIC_NAMES.get(key, key)} | {shown} |")
+    return "\n".join(lines)
+
+
+def write_report(results: dict[str, float], info: dict[str, Any], out: Path, title: str) -> None:
+    """``out``.json (``info`` plus the metrics) and ``out``.md (the table), and the table printed."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table = format_table(results, title)
+    out.with_suffix(".json").write_text(json.dumps({**info, "metrics": results}, indent=2) + "\n")
+    out.with_suffix(".md").write_text(table + "\n")
+    print(table)
+    print(f"Saved {out.with_suffix('.json')} and {out.with_suffix('.md')}")

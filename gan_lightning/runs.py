@@ -1,0 +1,84 @@
+"""Where a run lives and how to rebuild it: its folder during training, its model and data afterwards.
+
+A run is what ``gan-lightning fit`` leaves behind: checkpoints under ``<run>/checkpoints/`` and the config
+LightningCLI saved as ``<run>/config.yaml``. :func:`load_run` rebuilds the model and the data module from the
+config and loads the weights through :func:`gan_lightning.checkpoints.load_checkpoint`, i.e. with
+``torch.load(weights_only=True)``: a checkpoint from elsewhere cannot run code while it is read. Nothing the
+rebuild needs comes from pickled objects (the hyper-parameters come from the YAML config), so weights-only
+loading restores a run completely.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+import torch
+import yaml
+from lightning.pytorch.cli import LightningArgumentParser
+
+import gan_lightning.registry  # noqa: F401 - the library's classes under their short names
+from gan_lightning.checkpoints import load_checkpoint
+from gan_lightning.module import GANModule
+
+
+def run_dir(trainer: L.Trainer) -> Path:
+    """The folder of this run: the first logger's folder, else the Trainer's root folder."""
+    for logger in trainer.loggers:
+        if getattr(logger, "log_dir", None):
+            return Path(logger.log_dir)
+        # W&B has no log_dir: its checkpoints go to save_dir/project/run id, and so do the samples.
+        if getattr(logger, "save_dir", None) and getattr(logger, "version", None):
+            return Path(logger.save_dir) / str(logger.name) / str(logger.version)
+    return Path(trainer.default_root_dir)
+
+
+def default_config(ckpt_path: Path) -> Path:
+    """The config LightningCLI saved with a run: ``<run>/config.yaml`` for ``<run>/checkpoints/x.ckpt``."""
+    return ckpt_path.parent.parent / "config.yaml"
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto``: the GPU when there is one, else the CPU; any other name as torch spells it."""
+    return torch.device(("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else name)
+
+
+def load_run(
+    ckpt_path: str | Path,
+    config: str | Path | None = None,
+    device: str | torch.device = "cpu",
+    weights_only: bool = True,
+) -> tuple[L.LightningModule, L.LightningDataModule]:
+    """The model (weights from the checkpoint, eval mode) and the data module of a run, built from its config.
+
+    Args:
+        ckpt_path: a Lightning checkpoint of a GANModule.
+        config: the run's YAML config; ``None`` uses the ``config.yaml`` LightningCLI saved next to the run.
+        device: where to put the model.
+        weights_only: read the checkpoint with ``torch.load(weights_only=True)``; ``False`` only for a trusted
+            file that holds Python objects.
+
+    Raises:
+        FileNotFoundError: no checkpoint or no config at the given path.
+        ValueError: a checkpoint that is unreadable, not a Lightning checkpoint, or refused by weights-only
+            loading (one line naming the file).
+    """
+    ckpt_path = Path(ckpt_path)
+    if not ckpt_path.is_file():
+        raise FileNotFoundError(f"checkpoint {ckpt_path} does not exist")
+    config = Path(config) if config is not None else default_config(ckpt_path)
+    if not config.is_file():
+        raise FileNotFoundError(f"config {config} does not exist: pass the run's config with --config")
+    settings = yaml.safe_load(config.read_text()) or {}
+    # A saved `fit` config also holds keys of the fit subcommand only; keep what builds model and data.
+    settings = {k: v for k, v in settings.items() if k in ("model", "data")}
+    # LightningCLI's own parser for the two groups: no Trainer is built.
+    parser = LightningArgumentParser(exit_on_error=False)
+    parser.add_lightning_class_args(GANModule, "model", subclass_mode=True)
+    parser.add_lightning_class_args(L.LightningDataModule, "data", subclass_mode=True)
+    built = parser.instantiate_classes(parser.parse_object(settings))
+    module, datamodule = built.model, built.data
+    checkpoint = load_checkpoint(ckpt_path, weights_only=weights_only)
+    module.on_load_checkpoint(checkpoint)  # gives an EMA generator a home before the weights load
+    module.load_state_dict(checkpoint["state_dict"])
+    return module.to(device).eval(), datamodule
