@@ -72,18 +72,18 @@ def run_lightning(objective: str, images: torch.Tensor, steps: int, batch_size: 
     n_critic, lr, betas = optimisers(objective)
     g, d = networks(objective, images.device)
 
-    def adam(params):  # noqa: ANN001, ANN202
+    def adam(params):
         return torch.optim.Adam(params, lr=lr, betas=betas)
 
     cls = WGANGP if objective == "wgan_gp" else NSGAN
     model = cls(g, d, g_optimizer=adam, d_optimizer=adam, n_critic=n_critic)
 
     class Clock(L.Callback):
-        def on_train_start(self, trainer, module) -> None:  # noqa: ANN001
+        def on_train_start(self, trainer, module) -> None:
             torch.cuda.synchronize()
             self.start = time.perf_counter()
 
-        def on_train_end(self, trainer, module) -> None:  # noqa: ANN001
+        def on_train_end(self, trainer, module) -> None:
             torch.cuda.synchronize()
             self.seconds = time.perf_counter() - self.start
 
@@ -128,7 +128,7 @@ def run_plain(
         torch.amp.GradScaler("cuda", enabled=enabled),
     )
 
-    def autocast():  # noqa: ANN202
+    def autocast():
         return torch.autocast("cuda", dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
     wgan = objective == "wgan_gp"
@@ -170,7 +170,7 @@ def run_plain(
     return (time.perf_counter() - start) / steps
 
 
-def _peak_memory_mib(run, *args: object) -> float:  # noqa: ANN001
+def _peak_memory_mib(run, *args: object) -> float:
     torch.cuda.reset_peak_memory_stats()
     run(*args)
     return torch.cuda.max_memory_allocated() / 2**20

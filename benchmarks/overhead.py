@@ -95,7 +95,7 @@ NVML_CHECK = "PYTORCH_NVML_BASED_CUDA_CHECK"
 
 
 @contextlib.contextmanager
-def nvml_check(value: str | None):  # noqa: ANN201
+def nvml_check(value: str | None):
     """Run with the environment variable ``import lightning`` sets (value "1") or without it (None)."""
     before = os.environ.get(NVML_CHECK)
     if value is None:
@@ -143,10 +143,10 @@ def loader(data: torch.Tensor, batch_size: int) -> DataLoader:
 
 
 class _Clock(L.Callback):
-    def on_train_start(self, trainer, module) -> None:  # noqa: ANN001
+    def on_train_start(self, trainer, module) -> None:
         self.start = time.perf_counter()
 
-    def on_train_end(self, trainer, module) -> None:  # noqa: ANN001
+    def on_train_end(self, trainer, module) -> None:
         self.seconds = time.perf_counter() - self.start
 
 

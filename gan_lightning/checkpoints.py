@@ -145,7 +145,7 @@ def load_checkpoint(path: str | Path, weights_only: bool = True) -> dict[str, An
         raise ValueError(f"ckpt_path: no checkpoint file at {str(path)!r}")
     try:
         checkpoint = torch.load(file, map_location="cpu", weights_only=weights_only)
-    except Exception as error:  # noqa: BLE001 - torch raises many types for a damaged file
+    except Exception as error:  # torch raises many types for a damaged file
         text = str(error)
         if found := re.search(r"Unsupported global: GLOBAL ([\w.]+)", text):
             raise ValueError(

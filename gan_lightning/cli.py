@@ -68,7 +68,7 @@ class GANCLI(LightningCLI):
             load_checkpoint(path, weights_only=self.config[subcommand].get("weights_only") is not False)
         super()._parse_ckpt_path()
 
-    def add_arguments_to_parser(self, parser) -> None:  # noqa: ANN001
+    def add_arguments_to_parser(self, parser) -> None:
         parser.add_lightning_class_args(SampleGrid, "sample_grid")
         parser.add_lightning_class_args(RunSummary, "run_summary")
         parser.add_lightning_class_args(Evaluation, "evaluation")

@@ -15,7 +15,8 @@ Names: total_variation, kl, reverse_kl, pearson, neyman, squared_hellinger, jeff
 (parameter ``pi``), gan. The Jeffrey conjugate needs the Lambert W function:
 :func:`gan_lightning.lambert_w.lambertw_exp` (W0(exp(y)) without overflow).
 
-Slips of Table 1 (also in the lecture seed 002), where the code follows f and f* (which agree with Table 2):
+Slips of Table 1 (also in the lecture "Theory behind GAN"), where the code follows f and f* (which agree with
+Table 2):
 
 * Pearson and Neyman chi-squared pair each generator with the other's formula: f(u) = (u - 1)^2 gives
   D_f = int (p - q)^2 / q, and f(u) = (1 - u)^2 / u gives D_f = int (q - p)^2 / p.

@@ -183,7 +183,8 @@ def loss_sensitive_generator_loss(fake_loss: Tensor) -> Tensor:
 
 # ---------------------------------------------------------------- terms that other losses add
 def mean_matching_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
-    """(E[D(G(z))] - E[D(x)])^2 with the real scores held constant (seed 001: LSGAN's mean-matching term).
+    """(E[D(G(z))] - E[D(x)])^2 with the real scores held constant (LSGAN's mean-matching term, from the LSGAN
+    report "对 Least Squares GAN 的思考与改进").
 
     The real mean is detached, so the term moves only G: its gradient does not vanish when the supports of
     p_data and p_g do not overlap and the least-squares term's gradient does.
@@ -197,3 +198,45 @@ def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tenso
     The real features are detached: they are the target G must match.
     """
     return (real_features.detach().flatten(1).mean(0) - fake_features.flatten(1).mean(0)).pow(2).sum()
+
+
+# ---------------------------------------------------------------- relativistic games
+def relativistic_pairing_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """E[softplus(C(G(z)) - C(x))] = -E[log sigmoid(C(x) - C(G(z)))] over pairs (x_i, G(z_i)).
+
+    RSGAN (Jolicoeur-Martineau, "The relativistic discriminator: a key element missing from standard GAN",
+    ICLR 2019, eq. 5), which R3GAN calls RpGAN: D rates how much more real x is than its paired fake.
+    """
+    return F.softplus(fake_logits - real_logits).mean()
+
+
+def relativistic_pairing_generator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """E[softplus(C(x) - C(G(z)))]: the same game with the roles of real and fake swapped (eq. 6)."""
+    return F.softplus(real_logits - fake_logits).mean()
+
+
+def relativistic_average_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """E_x[softplus(-(C(x) - E C(G(z))))] + E_z[softplus(C(G(z)) - E C(x))] (RaSGAN, Jolicoeur-Martineau, 2019,
+    eq. 7): each sample is compared with the average critic output of the other kind."""
+    return (
+        F.softplus(fake_logits.mean() - real_logits).mean()
+        + F.softplus(fake_logits - real_logits.mean()).mean()
+    )
+
+
+def relativistic_average_generator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """RaSGAN's generator loss: the discriminator's with real and fake swapped (eq. 8)."""
+    return relativistic_average_discriminator_loss(fake_logits, real_logits)
+
+
+def relativistic_average_least_squares_discriminator_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    """E_x[(C(x) - E C(G(z)) - 1)^2] + E_z[(C(G(z)) - E C(x) + 1)^2] (RaLSGAN, Jolicoeur-Martineau, 2019,
+    appendix)."""
+    return (real_scores - fake_scores.mean() - 1).pow(2).mean() + (fake_scores - real_scores.mean() + 1).pow(
+        2
+    ).mean()
+
+
+def relativistic_average_least_squares_generator_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    """E_z[(C(G(z)) - E C(x) - 1)^2] + E_x[(C(x) - E C(G(z)) + 1)^2]: the discriminator's, roles swapped."""
+    return relativistic_average_least_squares_discriminator_loss(fake_scores, real_scores)

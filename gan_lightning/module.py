@@ -183,7 +183,7 @@ class GANModule(L.LightningModule):
         """Hook after each critic update (weight clipping lives here)."""
 
     # ------------------------------------------------------------------ optimisation
-    def configure_optimizers(self):  # noqa: ANN201 - Lightning's own contract
+    def configure_optimizers(self):
         g_opt = self._make_optimizer("g_optimizer", self.g_optimizer, self.generator)
         d_opt = self._make_optimizer("d_optimizer", self.d_optimizer, self.discriminator)
         schedulers = [
@@ -200,7 +200,7 @@ class GANModule(L.LightningModule):
                 f"model.{key}: {error} (learning rate, eps and weight decay must be >= 0, betas in [0, 1))"
             ) from error
 
-    def _scheduler_of(self, network: str):  # noqa: ANN202
+    def _scheduler_of(self, network: str):
         wanted = self.g_scheduler if network == "g" else self.d_scheduler
         if wanted is None:
             return None
@@ -209,7 +209,7 @@ class GANModule(L.LightningModule):
         # configure_optimizers lists the generator's first when both exist.
         return schedulers[0] if network == "g" or self.g_scheduler is None else schedulers[-1]
 
-    def _step(self, network: str, optimizer, terms: dict[str, Tensor]) -> None:  # noqa: ANN001
+    def _step(self, network: str, optimizer, terms: dict[str, Tensor]) -> None:
         if not self.nonfinite_guard.backward(self, network, optimizer, terms):
             return  # a non-finite loss or gradient: this step is skipped
         optimizer.step()

@@ -14,7 +14,7 @@ from torch import Tensor
 from torchvision.io import ImageReadMode, read_image
 
 
-def pyplot():  # noqa: ANN201 - matplotlib.pyplot with the headless backend, imported only when plotting
+def pyplot():
     """``matplotlib.pyplot`` on the ``Agg`` backend."""
     import matplotlib
 

@@ -108,7 +108,7 @@ class ResumableDataLoader(DataLoader):
         self._served = 0
 
     @property
-    def _index_sampler(self):  # noqa: ANN202 - DataLoader's own hook: what its iterators draw indices from
+    def _index_sampler(self):  # DataLoader's own hook: what its iterators draw indices from
         indices = super()._index_sampler
         wrapper = self.__dict__.get("_skipping")
         if wrapper is None or wrapper.batches is not indices:

@@ -169,7 +169,7 @@ class ImageMetrics(nn.Module):
     def feature_extractor(self) -> nn.Module:
         return self.extractor[0]
 
-    def to(self, *args, **kwargs) -> ImageMetrics:  # noqa: ANN002, ANN003 - nn.Module's signature
+    def to(self, *args, **kwargs) -> ImageMetrics:  # nn.Module.to's signature
         self.extractor[0] = self.extractor[0].to(*args, **kwargs)
         return super().to(*args, **kwargs)
 

@@ -47,8 +47,8 @@ def _trained_discriminator(full: bool) -> nn.Module:
 def optimal_discriminator(full: bool = False, out: Path | None = None) -> CheckResult:
     """Claim 1: for fixed G a discriminator trained on samples converges to D* = p_data / (p_data + p_g).
 
-    Goodfellow et al. (2014), Proposition 1 (seed 003's Q2: maximise a log y + b log(1 - y) pointwise). The D
-    is the library's MLPDiscriminator trained with ``nonsaturating_discriminator_loss`` on fresh samples of
+    Goodfellow et al. (2014), Proposition 1 ("GAN 的数学推导", Q2: maximise a log y + b log(1 - y) pointwise). The
+    D is the library's MLPDiscriminator trained with ``nonsaturating_discriminator_loss`` on fresh samples of
     p_data = (N(-1.5, 0.6^2) + N(1.5, 0.6^2)) / 2 and p_g = N(0.5, 1.2^2).
 
     Measured: the mean absolute error E_m |D(x) - D*(x)| under m = (p_data + p_g) / 2 (the density D is
@@ -68,7 +68,7 @@ def optimal_discriminator(full: bool = False, out: Path | None = None) -> CheckR
     mae = integrate((trained - optimum).abs() * mixture, x)
     tolerance = 0.01 if full else 0.02
 
-    def draw(figure) -> None:  # noqa: ANN001
+    def draw(figure) -> None:
         ax = figure.add_subplot()
         inside = mixture > 1e-3
         ax.plot(x[inside], optimum[inside], "k-", lw=2, label="D* = p_data / (p_data + p_g)")
@@ -98,9 +98,10 @@ def optimal_discriminator(full: bool = False, out: Path | None = None) -> CheckR
 def value_at_optimum(full: bool = False, out: Path | None = None) -> CheckResult:
     """Claim 2: V(G, D*) = 2 JSD(p_data || p_g) - log 4, with minimum -log 4 exactly at p_g = p_data.
 
-    Goodfellow et al. (2014), Theorem 1 (seeds 000, 002, 003). V(G, D) = E_data[log D] + E_g[log(1 - D)] =
-    -``nonsaturating_discriminator_loss``; expectations are the loss's batch mean over quantile samples
-    (midpoint rule in u = F(x), n = 2^15: error ~1e-4), JSD by trapezoid quadrature (error < 1e-8).
+    Goodfellow et al. (2014), Theorem 1 (also the notes "GAN", the lecture "Theory behind GAN" and
+    "GAN 的数学推导"). V(G, D) = E_data[log D] + E_g[log(1 - D)] = -``nonsaturating_discriminator_loss``;
+    expectations are the loss's batch mean over quantile samples (midpoint rule in u = F(x), n = 2^15: error
+    ~1e-4), JSD by trapezoid quadrature (error < 1e-8).
 
     Measured, three ways:
 
@@ -139,7 +140,7 @@ def value_at_optimum(full: bool = False, out: Path | None = None) -> CheckResult
         and argmin_is_zero
     )
 
-    def draw(figure) -> None:  # noqa: ANN001
+    def draw(figure) -> None:
         ax = figure.add_subplot()
         closed_t = [2 * jsd(DATA, Shifted(DATA, t)) - LOG4 for t in shifts.tolist()]
         ax.plot(shifts, closed_t, "k-", label="2 JSD - log 4 (quadrature)")

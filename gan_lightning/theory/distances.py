@@ -38,10 +38,11 @@ from gan_lightning.theory.registry import CheckResult, register_check
 def jsd_vs_w1(full: bool = False, out: Path | None = None) -> CheckResult:
     """Claim 3: JSD = log 2 for disjoint supports whatever their distance, while W1 equals the distance.
 
-    Arjovsky et al. (2017), Example 1 (seed 002: "JS divergence is log 2 if two distributions do not
-    overlap"). P = the bump 6 t (1 - t) on [0, 1] and Q_s = P shifted by s in [0, 3]: disjoint for s >= 1.
-    W1(P, Q_s) = s for every s (a translation moves every unit of mass by s), and JSD(P, Q_s) = log 2 for
-    s >= 1 (m = p / 2 on P's support and q / 2 on Q's: each KL is log 2), so JSD gives no gradient in s.
+    Arjovsky et al. (2017), Example 1 (the lecture "Theory behind GAN": "JS divergence is log 2 if two
+    distributions do not overlap"). P = the bump 6 t (1 - t) on [0, 1] and Q_s = P shifted by s in [0, 3]:
+    disjoint for s >= 1. W1(P, Q_s) = s for every s (a translation moves every unit of mass by s), and
+    JSD(P, Q_s) = log 2 for s >= 1 (m = p / 2 on P's support and q / 2 on Q's: each KL is log 2), so JSD gives
+    no gradient in s.
 
     Measured: JSD by trapezoid quadrature on a grid of step 2e-4 whose nodes include the bumps' edges (error
     O(h^2) < 1e-6 for the piecewise-quadratic integrands); W1 = int |F_P - F_Q| by the same quadrature (tol
@@ -66,7 +67,7 @@ def jsd_vs_w1(full: bool = False, out: Path | None = None) -> CheckResult:
     overlap_below = all(j < math.log(2) - 1e-3 for j, s in zip(jsds, shifts, strict=True) if s < 1)
     passed = disjoint_jsd_error < 1e-6 and w1_error < 1e-6 and sample_error < 0.03 and overlap_below
 
-    def draw(figure) -> None:  # noqa: ANN001
+    def draw(figure) -> None:
         ax = figure.add_subplot()
         ax.plot(shifts, w1s, "C0o-", label="W1 (quadrature)")
         ax.plot(shifts, sampled, "C0x", ms=9, label="W1 (sorted samples)")
@@ -114,9 +115,10 @@ def wgan_gp_critic(full: bool = False, out: Path | None = None) -> CheckResult:
     """Claim 8: a gradient-penalised critic's E_P[f] - E_Q[f] approaches W1(P, Q), and its gradient norm is 1
     on the interpolates, both as lambda grows, with an O(1 / lambda) excess that has a closed form in 1D.
 
-    Arjovsky et al. (2017): Kantorovich-Rubinstein duality W1 = sup_{||f||_L <= 1} E_P f - E_Q f (seed 000
-    calls it W_2; the dual of W_2 is not an IPM over 1-Lipschitz functions: it is W_1). In 1D, W1 = int |F_P -
-    F_Q| and the optimal critic has f' = sign(F_Q - F_P), slope 1 (Gulrajani et al., 2017, Proposition 1).
+    Arjovsky et al. (2017): Kantorovich-Rubinstein duality W1 = sup_{||f||_L <= 1} E_P f - E_Q f (the notes
+    "GAN" call it W_2; the dual of W_2 is not an IPM over 1-Lipschitz functions: it is W_1). In 1D,
+    W1 = int |F_P - F_Q| and the optimal critic has f' = sign(F_Q - F_P), slope 1 (Gulrajani et al., 2017,
+    Proposition 1).
 
     WGAN-GP (Gulrajani et al., 2017, eq. (3)) replaces the constraint by lam E_h[(||grad f|| - 1)^2] over the
     interpolates' density h. In 1D its maximiser is pointwise (see :func:`_penalised_optimum`):
@@ -178,7 +180,7 @@ def wgan_gp_critic(full: bool = False, out: Path | None = None) -> CheckResult:
         and abs(sampled - exact) < 0.03
     )
 
-    def draw(figure) -> None:  # noqa: ANN001
+    def draw(figure) -> None:
         left, right = figure.subplots(1, 2)
         inside = (x >= -3.0) & (x <= 4.0)
         for (lam, *_), color in zip(rows, ("C3", "C2"), strict=True):

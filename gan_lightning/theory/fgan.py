@@ -37,7 +37,8 @@ def fgan_bounds(full: bool = False, out: Path | None = None) -> CheckResult:
     approaches D_f(P || Q) from below.
 
     Nowozin et al. (2016), eq. (4) (Nguyen et al., 2010): D_f(P || Q) >= sup_T E_P[T] - E_Q[f*(T)] by
-    Fenchel's inequality f(u) >= t u - f*(t), with equality at T*(x) = f'(p(x) / q(x)) (seed 002).
+    Fenchel's inequality f(u) >= t u - f*(t), with equality at T*(x) = f'(p(x) / q(x)) (the lecture "Theory
+    behind GAN").
 
     Measured, with :mod:`gan_lightning.divergences` (f, f', f*, g_f and ``lower_bound``):
 
@@ -105,7 +106,7 @@ def fgan_bounds(full: bool = False, out: Path | None = None) -> CheckResult:
         details.append(line)
     passed = max(table_errors.values()) < 1e-6 and all(-1e-6 <= g <= 0.03 for g in gaps.values())
 
-    def draw(figure) -> None:  # noqa: ANN001
+    def draw(figure) -> None:
         ax = figure.add_subplot()
         shown = list(gaps)
         ax.bar(range(len(shown)), [100 * gaps[n] for n in shown], color="C0")
@@ -197,7 +198,8 @@ def mode_covering(full: bool = False, out: Path | None = None) -> CheckResult:
     """Claim 7b: fitting one Gaussian to a two-mode mixture, KL(P || Q) covers both modes, reverse KL seeks
     one.
 
-    Goodfellow (2016, tutorial, Figure 14; seed 004), Nowozin et al. (2016, section 4 and Table 4; seed 002).
+    Goodfellow (2016, tutorial, Figure 14; also "Everything abut GANs: Model, Training and Beyond"), Nowozin
+    et al. (2016, section 4 and Table 4; also the lecture "Theory behind GAN").
     P = (N(-2, 0.5^2) + N(2, 0.5^2)) / 2; Q = N(mu, sigma^2) from (mu, sigma) = (1.5, 1).
 
     Closed forms: minimising KL(P || Q) over Gaussians is moment matching, sigma = sd(P) = sqrt(0.5^2 + 2^2) =
@@ -235,7 +237,7 @@ def mode_covering(full: bool = False, out: Path | None = None) -> CheckResult:
             and abs(games["reverse_kl"][0] - 2.0) < 0.1
         )
 
-    def draw(figure) -> None:  # noqa: ANN001
+    def draw(figure) -> None:
         ax = figure.add_subplot()
         xs = grid(-6.0, 6.0, 1201)
         ax.fill_between(xs, MODES.prob(xs), color="gray", alpha=0.3, label="P (two modes)")

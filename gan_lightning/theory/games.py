@@ -52,11 +52,11 @@ def bilinear_game(full: bool = False, out: Path | None = None) -> CheckResult:
     """Claim 9: on min_y max_x x y, simultaneous gradient steps spiral away from the equilibrium (0, 0);
     alternating steps cycle around it.
 
-    Goodfellow (2016, tutorial, section 8.2 and exercise 8.2; seed 004). Simultaneous:
-    (x, y) <- (x + lr y, y - lr x), so x^2 + y^2 grows by exactly (1 + lr^2) per step: the radius after T
-    steps is r0 (1 + lr^2)^(T/2). Alternating: x <- x + lr y, then y <- y - lr x: a map of determinant 1 that
-    keeps x^2 + y^2 + lr x y constant (check: substitute), an ellipse around (0, 0) for lr < 2, so the
-    iterates stay bounded and circle forever.
+    Goodfellow (2016, tutorial, section 8.2 and exercise 8.2; also "Everything abut GANs: Model, Training and
+    Beyond"). Simultaneous: (x, y) <- (x + lr y, y - lr x), so x^2 + y^2 grows by exactly (1 + lr^2) per step:
+    the radius after T steps is r0 (1 + lr^2)^(T/2). Alternating: x <- x + lr y, then y <- y - lr x: a map of
+    determinant 1 that keeps x^2 + y^2 + lr x y constant (check: substitute), an ellipse around (0, 0) for
+    lr < 2, so the iterates stay bounded and circle forever.
 
     Measured with torch.optim.SGD (maximize=True for x), lr = 0.1, 300 steps, float64: the radius ratio
     against (1 + lr^2)^(T/2) (tolerance 1e-10 relative: only rounding), the drift of the invariant (1e-10
@@ -85,7 +85,7 @@ def bilinear_game(full: bool = False, out: Path | None = None) -> CheckResult:
         and turned > 2 * math.pi
     )
 
-    def draw(figure) -> None:  # noqa: ANN001
+    def draw(figure) -> None:
         ax = figure.add_subplot()
         ax.plot(simultaneous[:, 0], simultaneous[:, 1], "C3-", lw=1, label="simultaneous: spirals out")
         ax.plot(alternating[:, 0], alternating[:, 1], "C0-", lw=1.5, label="alternating: cycles")

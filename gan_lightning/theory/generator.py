@@ -41,7 +41,7 @@ def gradient_vanishing(full: bool = False, out: Path | None = None) -> CheckResu
     """Claim 4: as D approaches a perfect discriminator, the saturating generator gradient vanishes; the
     non-saturating one does not.
 
-    Arjovsky and Bottou (2017), Theorem 2.4 and Figure 2; seed 000 eq. (13). With D = sigmoid(d):
+    Arjovsky and Bottou (2017), Theorem 2.4 and Figure 2; the notes "GAN", eq. (13). With D = sigmoid(d):
     grad E[log(1 - D(G(z)))] = -E[D(G(z)) grad d(G(z))] -> 0 as D(G(z)) -> 0, while
     grad -E[log D(G(z))] = -E[(1 - D(G(z))) grad d(G(z))] keeps the size of grad d.
 
@@ -95,7 +95,7 @@ def gradient_vanishing(full: bool = False, out: Path | None = None) -> CheckResu
     limit = 0.001 if full else 0.01
     passed = sat_fraction < limit and ratio > 100 and ns[-1] > 0.5 * max(ns)
 
-    def draw(figure) -> None:  # noqa: ANN001
+    def draw(figure) -> None:
         ax = figure.add_subplot()
         shown = [max(s, 0.5) for s in steps_done]  # step 0 drawn at 0.5 on the log axis
         ax.loglog(shown, sat, "C3o-", label="saturating: grad E[log(1 - D(G(z)))]")
@@ -141,8 +141,9 @@ def generator_objectives(full: bool = False, out: Path | None = None) -> CheckRe
     """Claim 5: under D*, the non-saturating G loss has the gradient of KL(p_g || p_data) - 2 JSD(p_g ||
     p_data), and the maximum-likelihood G loss the gradient of KL(p_data || p_g).
 
-    Arjovsky and Bottou (2017), Theorem 2.5; Goodfellow (2016, tutorial, section 3.2.3); seed 004. With
-    D*(x) = p_data / (p_data + p_g_theta0) held fixed (the generator's step does not move D),
+    Arjovsky and Bottou (2017), Theorem 2.5; Goodfellow (2016, tutorial, section 3.2.3); "Everything abut
+    GANs: Model, Training and Beyond". With D*(x) = p_data / (p_data + p_g_theta0) held fixed (the generator's
+    step does not move D),
 
     * E_g[-log D*] = KL(p_g || p_data) - 2 JSD(p_g || p_data) + E_data[log D*] + log 4 (value identity; the
       last two terms do not depend on the generator's parameters once D* is fixed), so
@@ -196,7 +197,7 @@ def generator_objectives(full: bool = False, out: Path | None = None) -> CheckRe
     }
     passed = max(errors.values()) < 1e-3
 
-    def draw(figure) -> None:  # noqa: ANN001
+    def draw(figure) -> None:
         # The tutorial's Figure 16: each generator cost as a function of D(G(z)), from the library's losses.
         ax = figure.add_subplot()
         d = torch.linspace(1e-3, 1 - 1e-3, 400, dtype=DTYPE)

@@ -32,7 +32,8 @@ def _lsgan_generator_value(
 @register_check("lsgan_optimum", claim=6)
 def lsgan_optimum(full: bool = False, out: Path | None = None) -> CheckResult:
     """Claim 6: LSGAN's D* = (b p_data + a p_g) / (p_data + p_g), and with b - c = 1, b - a = 2 the
-    generator's objective is chi^2 / 2 (Mao et al., 2017, eq. (4) and Theorem 1; seed 001).
+    generator's objective is chi^2 / 2 (Mao et al., 2017, eq. (4) and Theorem 1; also the LSGAN report
+    "对 Least Squares GAN 的思考与改进").
 
     The chi^2 is the integral Mao et al. write, int (2 p_g - (p_d + p_g))^2 / (p_d + p_g) = int (p_g - p_d)^2
     / (p_d + p_g), which they call "Pearson chi^2(p_d + p_g || 2 p_g)" (see :mod:`gan_lightning.theory`'s
@@ -72,7 +73,7 @@ def lsgan_optimum(full: bool = False, out: Path | None = None) -> CheckResult:
     off = abs(values[(0, 1, 1)] - chi2 / 2)
     passed = mae < tolerance and max(errors) < 1e-3 and off > 0.01
 
-    def draw(figure) -> None:  # noqa: ANN001
+    def draw(figure) -> None:
         ax = figure.add_subplot()
         inside = (p + q) / 2 > 1e-3
         ax.plot(x[inside], optimum[inside], "k-", lw=2, label="D* = (b p_d + a p_g) / (p_d + p_g)")

@@ -9,6 +9,10 @@ from gan_lightning.variants.lsgan import LSGAN
 from gan_lightning.variants.maximum_likelihood import MaximumLikelihoodGAN
 from gan_lightning.variants.minimax import MinimaxGAN
 from gan_lightning.variants.nsgan import NSGAN
+from gan_lightning.variants.ralsgan import RaLSGAN
+from gan_lightning.variants.rasgan import RaSGAN
+from gan_lightning.variants.rpgan import RpGAN
+from gan_lightning.variants.rsgan import RSGAN
 from gan_lightning.variants.wgan import WGAN
 from gan_lightning.variants.wgan_gp import WGANGP
 from gan_lightning.variants.wgan_one_sided import WGANOneSided
@@ -23,6 +27,10 @@ __all__ = [
     "MaximumLikelihoodGAN",
     "MinimaxGAN",
     "NSGAN",
+    "RaLSGAN",
+    "RaSGAN",
+    "RpGAN",
+    "RSGAN",
     "WGAN",
     "WGANGP",
     "WGANOneSided",

@@ -1,4 +1,7 @@
-"""Least-squares GAN (Mao et al., 2017, arXiv:1611.04076), with the mean-matching regulariser of seed 001."""
+"""Least-squares GAN (Mao et al., 2017, arXiv:1611.04076), with an optional mean-matching regulariser.
+
+Mean matching comes from the LSGAN report "对 Least Squares GAN 的思考与改进" (PKU 2020).
+"""
 
 from __future__ import annotations
 
@@ -23,9 +26,9 @@ class LSGAN(GANModule):
     samples D scores as real. Adam lr 2e-4, betas (0.5, 0.999). Presets: configs ``lsgan`` (-1, 1, 0)
     and ``lsgan_binary`` (0, 1, 1).
 
-    Mean matching (seed 001, "对 Least Squares GAN 的思考与改进"): G minimises 1/2 E[(D(G(z)) - c)^2] + lambda
-    (E[D(G(z))] - E[D(x)])^2, the real scores held constant. Where the supports of p_data and p_g do not
-    overlap the optimal D is flat around each sample and the least-squares gradient vanishes; the
+    Mean matching (the LSGAN report "对 Least Squares GAN 的思考与改进", PKU 2020): G minimises
+    1/2 E[(D(G(z)) - c)^2] + lambda (E[D(G(z))] - E[D(x)])^2, the real scores held constant. Where the supports of p_data and
+    p_g do not overlap the optimal D is flat around each sample and the least-squares gradient vanishes; the
     mean-matching term keeps one. The report gives no lambda; 0 (the default) is plain LSGAN.
 
     Args:

@@ -17,8 +17,9 @@ class MaximumLikelihoodGAN(NSGAN):
     D maximises E[log D(x)] + E[log(1 - D(G(z)))] (NSGAN's loss); G minimises E[-exp(logit D(G(z)))].
 
     With D optimal, exp(logit) = p_data / p_g, so G's expected gradient is that of KL(p_data || p_g): maximum
-    likelihood (the tutorial's section 3.2.3, seed 004). The exponential weights samples D already believes
-    strongly, so the gradient has high variance. Adam lr 2e-4, betas (0.5, 0.999) as DCGAN.
+    likelihood (the tutorial's section 3.2.3; also "Everything abut GANs: Model, Training and Beyond"). The
+    exponential weights samples D already believes strongly, so the gradient has high variance. Adam lr 2e-4,
+    betas (0.5, 0.999) as DCGAN.
 
     Args:
         max_logit: above this logit exp is continued by its tangent line, keeping the loss finite.

@@ -1,0 +1,167 @@
+"""Bad input through the command line: one line that names the key (or file) and what is allowed, exit code 2,
+no traceback unless --debug (or GAN_LIGHTNING_DEBUG=1) asks for one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+
+import gan_lightning.variants as variants
+from gan_lightning.cli import main, one_line
+from tests.helpers import MNIST_CONFIG, RING_CONFIG, mlp_nets, quiet_trainer, ring_data
+
+RING = str(RING_CONFIG)
+MNIST = str(MNIST_CONFIG)
+FIT = ["fit", "--config", RING, "--trainer.max_steps", "1", "--trainer.logger", "false"]
+
+
+def saved_checkpoint(model: L.LightningModule, path: Path) -> str:
+    trainer = quiet_trainer(max_steps=1)
+    trainer.fit(model, datamodule=ring_data(num_samples=64, batch_size=32))
+    trainer.save_checkpoint(path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("bad_input")
+    (folder / "bad.yaml").write_text("model: [\n  unclosed")
+    (folder / "random.ckpt").write_bytes(b"\x00not a checkpoint" * 64)
+    torch.save({"weights": torch.zeros(3)}, folder / "foreign.ckpt")
+    ring = mlp_nets(256, 3)  # the networks of configs/toy/wgan_gp_ring.yaml
+    nsgan = saved_checkpoint(variants.NSGAN(*ring), folder / "nsgan.ckpt")
+    small = saved_checkpoint(variants.WGANGP(*mlp_nets(16, 3)), folder / "small.ckpt")
+    data = Path(nsgan).read_bytes()
+    (folder / "truncated.ckpt").write_bytes(data[: len(data) // 2])
+    names = ("bad.yaml", "random.ckpt", "foreign.ckpt", "truncated.ckpt")
+    return {
+        "nsgan": nsgan,
+        "small": small,
+        "folder": str(folder),
+        **{n.split(".")[0]: str(folder / n) for n in names},
+    }
+
+
+# (case, arguments after `fit --config RING ...` or a whole command line, substrings the error line must hold)
+CASES = [
+    ("invalid YAML", ["fit", "--config", "{bad}"], ["bad.yaml", "not valid YAML", "line 2"]),
+    ("missing config file", ["fit", "--config", "{folder}/none.yaml"], ["config", "none.yaml", "not exist"]),
+    (
+        "unknown variant",
+        ["--model.class_path", "gan_lightning.variants.Nope"],
+        ["model.class_path", "Nope", "known:", "WGANGP"],
+    ),
+    ("unknown short class name", ["--model.class_path", "Nope"], ["model.class_path", "'Nope'", "NSGAN"]),
+    (
+        "unknown network",
+        ["--model.generator.class_path", "gan_lightning.networks.Nope"],
+        ["model.generator.class_path", "known:", "MLPGenerator"],
+    ),
+    ("unknown data module", ["--data.class_path", "Nope"], ["data.class_path", "ToyDataModule"]),
+    ("wrong type", ["--model.n_critic", "abc"], ["model.n_critic", "expected int", "'abc'"]),
+    ("n_critic 0", ["--model.n_critic", "0"], ["model.n_critic", "positive integer", "got 0"]),
+    (
+        "misspelt option",
+        ["--model.gp_weightt", "3"],
+        ["model.gp_weightt", "not an option of WGANGP", "--model.help"],
+    ),
+    ("unknown toy dataset", ["--data.dataset", "rings"], ["data.dataset", "one of ring, grid", "'rings'"]),
+    ("batch size 0", ["--data.batch_size", "0"], ["data.batch_size", "positive integer", "got 0"]),
+    (
+        "negative learning rate",
+        ["--model.g_optimizer.init_args.lr", "-0.1"],
+        ["model.g_optimizer", "learning rate", "-0.1", ">= 0"],
+    ),
+    (
+        "bad on_nonfinite",
+        ["--model.on_nonfinite", "ignore"],
+        ["model.on_nonfinite", "raise, skip", "'ignore'"],
+    ),
+    ("trainer type", ["--trainer.max_epochs", "many"], ["trainer.max_epochs", "expected int", "'many'"]),
+    ("unknown trainer flag", ["--trainer.max_stepz", "3"], ["unrecognized arguments", "--trainer.max_stepz"]),
+    ("bad precision", ["--trainer.precision", "17"], ["trainer.precision", "bf16-mixed", "'17'"]),
+    ("unknown subcommand", ["fitt"], ["invalid choice", "'fitt'", "fit"]),
+    (
+        "image size a DCGAN cannot make",
+        ["fit", "--config", MNIST, "--model.generator.init_args.image_size", "48"],
+        ["image_size", "power of two", "48"],
+    ),
+    (
+        "generator output differs from the data",
+        ["--model.generator.init_args.out_dim", "3"],
+        ["model.generator", "shape (3,)", "(2,)"],
+    ),
+    (
+        "data folder that does not exist",
+        ["--data.class_path", "ImageFolderDataModule", "--data.data_dir", "{folder}/no_such_folder"],
+        ["no_such_folder"],
+    ),
+    (
+        "unknown f-divergence",
+        ["--model.class_path", "gan_lightning.variants.fgan.FGAN", "--model.divergence", "kll"],
+        ["model.divergence", "kl, reverse_kl", "'kll'"],
+    ),
+    ("checkpoint missing", ["--ckpt_path", "{folder}/none.ckpt"], ["ckpt_path", "none.ckpt"]),
+    ("checkpoint of random bytes", ["--ckpt_path", "{random}"], ["random.ckpt", "not a readable checkpoint"]),
+    ("truncated checkpoint", ["--ckpt_path", "{truncated}"], ["truncated.ckpt", "not a readable checkpoint"]),
+    ("foreign checkpoint", ["--ckpt_path", "{foreign}"], ["foreign.ckpt", "not a Lightning checkpoint"]),
+    ("checkpoint of another variant", ["--ckpt_path", "{nsgan}"], ["nsgan.ckpt", "NSGAN", "builds WGANGP"]),
+    (
+        "checkpoint of other networks",
+        ["--ckpt_path", "{small}"],
+        ["small.ckpt", "generator.net.0.weight", "(16, 2)", "(256, 2)"],
+    ),
+]
+
+
+def command(args: list[str], files: dict[str, str]) -> list[str]:
+    args = [a.format(**files) for a in args]
+    return args if args[0] in ("fit", "fitt") else [*FIT, *args]
+
+
+@pytest.mark.parametrize(("case", "args", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_gives_one_line_naming_the_key_and_exit_code_2(
+    case: str, args: list[str], expected: list[str], files: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    if "fgan" in " ".join(args):
+        pytest.importorskip(
+            "gan_lightning.variants.fgan"
+        )  # written beside this test; skipped until it exists
+    with pytest.raises(SystemExit) as exit_info:
+        main(command(args, files))
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if "error:" in line]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("gan-lightning: error: ") and lines[0].endswith(
+        "(run with --debug for the traceback)"
+    )
+    for part in expected:
+        assert part in lines[0], f"{case}: {part!r} missing from {lines[0]!r}"
+
+
+def test_debug_flag_and_environment_variable_give_the_traceback(
+    monkeypatch: pytest.MonkeyPatch, files: dict[str, str]
+) -> None:
+    with pytest.raises(ValueError, match="model.n_critic must be a positive integer"):
+        main([*FIT, "--model.n_critic", "0", "--debug"])
+    monkeypatch.setenv("GAN_LIGHTNING_DEBUG", "1")
+    with pytest.raises(ValueError, match="random.ckpt"):
+        main([*FIT, "--ckpt_path", files["random"]])
+
+
+def test_one_line_joins_nested_keys_and_keeps_the_innermost_problem() -> None:
+    nested = (
+        'Parser key "data":\n  Does not validate against any of the Union subtypes\n'
+        "  Subtypes: [...]\n  Errors:\n"
+        "    - Problem with given class_path 'gan_lightning.data.ToyDataModule':\n"
+        "        Parser key \"num_samples\":\n          Expected a <class 'int'>. Got value: lots\n"
+        "    - Expected a <class 'NoneType'>\n  Given value type: <class 'str'>\n  Given value: lots"
+    )
+    assert one_line(ValueError(nested)) == "data.num_samples: expected int, got 'lots'"
+    assert one_line(ValueError("model.n_critic must be >= 1\nsecond line")) == "model.n_critic must be >= 1"
+    assert one_line(RuntimeError()) == "RuntimeError"

@@ -1,0 +1,242 @@
+"""The benchmark scripts (benchmarks/): their step lists, ordering, caching and argument checks, so they do not rot
+between the (hour-long) runs that produce docs/benchmarks.md. The tiny end-to-end runs are marked slow."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import BENCHMARKS, ROOT
+
+sys.path.insert(0, str(BENCHMARKS))  # benchmarks/ holds scripts, not a package: import them from their folder
+
+import _runs  # noqa: E402
+import overhead  # noqa: E402
+import run as bench_run  # noqa: E402
+
+
+def _outputs(mode: str) -> dict[str, str]:
+    """Each step's output name: the value of ``--name``, else what the script names its outputs by default."""
+    names = {}
+    for name, command in bench_run.steps(mode, ROOT / "out", jobs=1):
+        if "--name" in command:
+            names[name] = command[command.index("--name") + 1]
+        elif "--quick" in command:
+            names[name] = f"{name}_quick"
+        else:
+            names[name] = name
+    return names
+
+
+def test_bench_steps_name_existing_scripts_and_quick_never_overwrites_full():
+    for mode in ("quick", "full"):
+        for _, command in bench_run.steps(mode, ROOT / "out", jobs=1):
+            assert (ROOT / "benchmarks" / command[0]).is_file(), command
+    assert [name for name, _ in bench_run.steps("quick", ROOT, 1)] == ["overhead", "toy_modes"]
+    assert bench_run.STEP_NAMES == {
+        "overhead",
+        "toy_modes",
+        "toy_modes_best",
+        "mnist_comparison",
+        "mnist_equal_budget",
+        "gpu_throughput",
+    }
+    quick, full = _outputs("quick"), _outputs("full")
+    # `make bench` must not overwrite the results `make bench-full` wrote (and docs/benchmarks.md quotes)
+    assert set(quick.values()).isdisjoint(full.values()), (quick, full)
+    assert quick == {"overhead": "overhead_quick", "toy_modes": "toy_modes_quick"}
+
+
+def test_bench_only_refuses_an_unknown_step(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        bench_run.main(["quick", "--only", "overhead", "toy_mode"])
+    assert exit_.value.code == 2
+    assert "unknown step(s) toy_mode" in capsys.readouterr().err
+
+
+def test_overhead_alternates_a_b_b_a_after_one_warm_up_each(monkeypatch):
+    calls = []
+
+    def arm(name, seconds):
+        def run(objective, data, steps, batch_size, tiny=False):
+            calls.append((name, steps))
+            return seconds
+
+        return run
+
+    monkeypatch.setattr(overhead, "ARMS", {"gan_lightning": arm("A", 2.0), "plain_pytorch": arm("B", 1.0)})
+    times = overhead.time_arms("nsgan", data=None, steps=7, rounds=4, batch_size=8)
+    assert calls == [("A", 2), ("B", 2)] + [(n, 7) for n in "ABBAABBA"]
+    assert times == {"gan_lightning": [2.0] * 4, "plain_pytorch": [1.0] * 4}
+
+
+def test_overhead_counts_each_arms_page_faults_per_generator_step(monkeypatch):
+    counter = iter(range(0, 10_000, 7))  # each arm's run faults 7 pages by this clock
+    monkeypatch.setattr(overhead, "_minor_faults", lambda: next(counter))
+    monkeypatch.setattr(
+        overhead, "ARMS", {arm: lambda *a, **k: 1.0 for arm in ("gan_lightning", "plain_pytorch")}
+    )
+    faults: dict[str, list[float]] = {}
+    overhead.time_arms("nsgan", data=None, steps=2, rounds=3, batch_size=8, faults=faults)
+    assert faults == {"gan_lightning": [3.5] * 3, "plain_pytorch": [3.5] * 3}
+
+
+def test_steady_heap_keeps_freed_memory_in_the_process():
+    # In a child process: the allocator settings would outlive the test. Ten rounds of allocating and freeing
+    # 40 MiB: glibc's default hands the freed top of the heap back and faults it in again (81,600 faults here).
+    code = """if True:
+        import sys, torch
+        sys.path.insert(0, "benchmarks")
+        import overhead
+        def faults_of_rounds():
+            before = overhead._minor_faults()
+            for _ in range(10):
+                held = [torch.ones(1 << 20) for _ in range(10)]
+                del held
+            return overhead._minor_faults() - before
+        torch.ones(2 << 20)
+        print(overhead.steady_heap(), faults_of_rounds(), faults_of_rounds())
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    steady, first, again = done.stdout.split()
+    if steady != "True":
+        pytest.skip("glibc's mallopt is not here")
+    assert int(again) < 100, (first, again)  # the first rounds grow the heap once; then no page is faulted
+
+
+def test_overhead_arms_see_their_own_process_environment(monkeypatch):
+    seen = {}
+    monkeypatch.setenv(overhead.NVML_CHECK, "before")
+    monkeypatch.setattr(
+        overhead,
+        "_run_lightning",
+        lambda *a: seen.setdefault("A", overhead.os.environ.get(overhead.NVML_CHECK)),
+    )
+    monkeypatch.setattr(
+        overhead, "_run_plain", lambda *a: seen.setdefault("B", overhead.os.environ.get(overhead.NVML_CHECK))
+    )
+    overhead.run_lightning("nsgan", None, 1, 8)
+    overhead.run_plain("nsgan", None, 1, 8)
+    assert seen == {"A": "1", "B": None}  # lightning's import sets it; a plain PyTorch process lacks it
+    assert overhead.os.environ[overhead.NVML_CHECK] == "before"
+
+
+def test_cached_cells_are_read_back_not_rerun(tmp_path):
+    calls = []
+
+    def cell(x):
+        calls.append(x)
+        return {"value": x * 2}
+
+    jobs = [("a", cell, 1), ("b", cell, 2)]
+    assert _runs.run_jobs(tmp_path, jobs, processes=1) == [{"value": 2}, {"value": 4}]
+    assert _runs.run_jobs(tmp_path, jobs + [("c", cell, 3)], processes=1) == [
+        {"value": 2},
+        {"value": 4},
+        {"value": 6},
+    ]
+    assert calls == [1, 2, 3]  # an interrupted run resumes: only the new cell ran
+
+
+def test_a_truncated_cached_cell_is_run_again_and_replaced(tmp_path, capsys):
+    (tmp_path / "a.json").write_text('{"value": ')  # what a write cut off by a killed run leaves
+    assert _runs.run_jobs(tmp_path, [("a", lambda x: {"value": x}, 7)], processes=1) == [{"value": 7}]
+    assert "unreadable cached cell" in capsys.readouterr().out
+    assert json.loads((tmp_path / "a.json").read_text()) == {"value": 7}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]  # no partial file left
+
+
+def test_mnist_comparison_names_the_missing_data(tmp_path, capsys):
+    import mnist_comparison
+
+    with pytest.raises(SystemExit) as exit_:
+        mnist_comparison.main(["--data-dir", str(tmp_path / "nowhere")])
+    assert exit_.value.code == 2
+    assert f"no MNIST test digits in {tmp_path / 'nowhere'}" in capsys.readouterr().err
+
+
+def test_mnist_comparison_names_the_cpu_kernel_set_that_ran(monkeypatch):
+    # AVX2 and AVX512 kernels differ in the last bits, and 3,120 GAN steps turn that into different FIDs.
+    import mnist_comparison
+
+    monkeypatch.setattr(mnist_comparison.torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
+    assert (
+        mnist_comparison._device_name("cpu")
+        == f"CPU ({os.cpu_count()} cores, AVX512 kernels, 1 thread per run)"
+    )
+    assert mnist_comparison._short_device(mnist_comparison._device_name("cpu")) == "CPU"
+
+
+def test_gpu_throughput_without_cuda_says_so_and_measures_nothing(tmp_path, capsys, monkeypatch):
+    import gpu_throughput
+
+    monkeypatch.setattr(gpu_throughput.torch.cuda, "is_available", lambda: False)
+    assert gpu_throughput.main(["--out", str(tmp_path)]) == {}
+    assert "no CUDA device here" in capsys.readouterr().out
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_overhead_end_to_end_writes_its_table(tmp_path):
+    results = overhead.main(
+        ["--rounds", "1", "--steps", "1", "--tiny-steps", "2", "--objectives", "nsgan"]
+        + ["--out", str(tmp_path), "--name", "smoke"]
+    )
+    saved = json.loads((tmp_path / "smoke.json").read_text())
+    assert saved["rows"][0]["objective"] == "nsgan" == results["rows"][0]["objective"]
+    row = saved["rows"][0]
+    ratio = row["seconds_per_g_step"]["gan_lightning"] / row["seconds_per_g_step"]["plain_pytorch"]
+    assert row["ratio_median"] == pytest.approx(ratio)
+    assert all(m["peak"] > m["growth"] > 0 for m in row["peak_rss_mib"].values())
+    assert set(row["minor_faults_per_g_step"]) == {"gan_lightning", "plain_pytorch"}
+    assert "| nsgan |" in (tmp_path / "smoke.md").read_text()
+
+
+@pytest.mark.slow
+def test_toy_modes_end_to_end_writes_and_resumes(tmp_path, monkeypatch):
+    import toy_modes
+
+    args = ["--variants", "NS-GAN", "--datasets", "ring", "--seeds", "1", "--steps", "20", "--jobs", "1"]
+    args += ["--out", str(tmp_path), "--name", "smoke"]
+    first = toy_modes.main(args)
+    saved = json.loads((tmp_path / "smoke.json").read_text())
+    assert {c["variant"] for c in saved["cells"]} == {"NS-GAN"}
+    assert (tmp_path / "smoke.png").is_file()
+    monkeypatch.setattr(toy_modes, "train_cell", lambda *a: pytest.fail("a cached cell was trained again"))
+    assert toy_modes.main(args) == first
+
+
+def test_mnist_table_has_precision_recall_and_digit_kl_and_tolerates_older_runs():
+    import mnist_comparison
+
+    run = {
+        "model": "GAN",
+        "seed": 0,
+        "fid": 3.0,
+        "kid_mean": 1.0,
+        "generator_steps": 5,
+        "epoch_seconds": [2.0],
+    }
+    new = {
+        **run,
+        "seed": 1,
+        "fid": 5.0,
+        "precision": 0.9,
+        "recall": 0.8,
+        "class_kl": 0.004,
+        "train_seconds": 4,
+    }
+    floor = {"fid": 1.6, "kid_mean": 0.0, "precision": 0.91, "recall": 0.9, "class_kl": 0.0017}
+    table = mnist_comparison.format_table([{**run, "train_seconds": 2}, new], floor, "note")
+    row = next(line for line in table.splitlines() if line.startswith("| GAN"))
+    # the older run (no precision) is left out of those means, not counted as zero
+    assert (
+        "| 4.00 ± 1.00 | 3.0 / 5.0 |" in row and "| 0.900 ± 0.000 | 0.800 ± 0.000 | 0.0040 ± 0.0000 |" in row
+    )
+    assert "| 0.910 | 0.900 | 0.0017 |" in table.splitlines()[-1]

@@ -1,0 +1,76 @@
+"""The command line: config round trip, subcommands, one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gan_lightning.cli import GANCLI, main
+from tests.helpers import RING_CONFIG
+
+RING = str(RING_CONFIG)
+
+
+def test_print_config_round_trips(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "--print_config", "--config", RING])
+    assert exit_info.value.code in (0, None)
+    printed = capsys.readouterr().out
+    config = yaml.safe_load(printed)
+    assert config["model"]["class_path"] == "gan_lightning.variants.WGANGP"
+    assert (
+        config["model"]["init_args"]["gp_weight"]
+        == yaml.safe_load(Path(RING).read_text())["model"]["init_args"]["gp_weight"]
+    )
+    (tmp_path / "printed.yaml").write_text(printed)
+    main(["fit", "--config", str(tmp_path / "printed.yaml"), "--trainer.fast_dev_run", "1"])
+    assert (tmp_path / "runs" / "samples" / "final.png").is_file()
+
+
+def test_runs_are_named_after_their_config() -> None:
+    cli = GANCLI(args=["--config", RING, "--trainer.max_steps", "1"], run=False)
+    assert Path(cli.trainer.log_dir).parts[-2:-1] == ("wgan_gp_ring",)
+
+
+def test_plain_ddp_strategy_tolerates_the_idle_network_of_each_phase() -> None:
+    cli = GANCLI(
+        args=[
+            "--config",
+            RING,
+            "--trainer.strategy",
+            "ddp",
+            "--trainer.devices",
+            "1",
+            "--trainer.accelerator",
+            "cpu",
+        ],
+        run=False,
+    )
+    assert cli.trainer.strategy._ddp_kwargs.get("find_unused_parameters") is True
+
+
+@pytest.mark.parametrize("flag", ["--trainer.gradient_clip_val=1.0", "--trainer.accumulate_grad_batches=2"])
+def test_trainer_flags_manual_optimisation_refuses_give_one_line_errors(
+    flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "--config", RING, "--trainer.fast_dev_run", "1", flag])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("gan-lightning: error:") and "manual optimization" in err[-1], err
+
+
+def test_module_entry_point_runs() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "gan_lightning", "fit", "--model.help", "WGANGP"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    for parameter in ("--model.gp_weight", "--model.n_critic", "--model.g_optimizer", "--model.d_scheduler"):
+        assert parameter in done.stdout
