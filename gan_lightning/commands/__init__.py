@@ -13,6 +13,8 @@ never pays for the commands' imports::
 
 from __future__ import annotations
 
+import argparse
+
 COMMANDS: dict[str, str] = {
     "evaluate": "gan_lightning.commands.evaluate:main",
     "sample": "gan_lightning.commands.sample:main",
@@ -35,3 +37,14 @@ def boolean(text: str) -> bool:
     if value in ("false", "0", "no"):
         return False
     raise ValueError(f"expected true or false, got {text!r}")
+
+
+def add_weights_only_argument(parser: argparse.ArgumentParser) -> None:
+    """``--weights_only`` of the commands that read a checkpoint (true: refuse pickled objects)."""
+    parser.add_argument(
+        "--weights_only",
+        type=boolean,
+        default=True,
+        metavar="{true,false}",
+        help="false: load a trusted checkpoint with pickled objects",
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from gan_lightning.commands import boolean
+from gan_lightning.commands import add_weights_only_argument
 from gan_lightning.runs import load_run, resolve_device
 
 
@@ -24,13 +24,7 @@ def main(argv: list[str]) -> Path:
         "--nrow", type=int, default=None, help="images per grid row (default: square / per class)"
     )
     parser.add_argument("--device", default="auto")
-    parser.add_argument(
-        "--weights_only",
-        type=boolean,
-        default=True,
-        metavar="{true,false}",
-        help="false: load a trusted checkpoint with pickled objects",
-    )
+    add_weights_only_argument(parser)
     args = parser.parse_args(argv)
     if args.n < 1:
         raise ValueError(f"--n must be a positive number of samples, got {args.n}")

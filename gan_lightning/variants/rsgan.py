@@ -3,10 +3,14 @@ from standard GAN", ICLR 2019)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from torch import Tensor
 
 from gan_lightning.losses import relativistic_pairing_discriminator_loss, relativistic_pairing_generator_loss
 from gan_lightning.module import GANModule
+
+RelativisticLoss = Callable[[Tensor, Tensor], Tensor]  # (critic on real, critic on fake) -> loss
 
 
 class RSGAN(GANModule):
@@ -14,16 +18,21 @@ class RSGAN(GANModule):
     E[softplus(C(x) - C(G(z)))]. The critic judges whether real data is more realistic than fake data, so G
     also learns from pushing C(x) down, which the standard GAN ignores. Paper defaults: Adam 2e-4,
     betas (0.5, 0.999), n_critic 1.
+
+    The relativistic variants differ only in their two losses of (C(x), C(G(z))), class attributes here.
     """
 
+    relativistic_d_loss: RelativisticLoss = staticmethod(relativistic_pairing_discriminator_loss)
+    relativistic_g_loss: RelativisticLoss = staticmethod(relativistic_pairing_generator_loss)
+
     def discriminator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
-        real_logits, fake_logits = self.critic(real, labels), self.critic(fake, labels)
+        real_out, fake_out = self.critic(real, labels), self.critic(fake, labels)
         return {
-            "loss": relativistic_pairing_discriminator_loss(real_logits, fake_logits),
-            "real_logit": real_logits.mean(),
-            "fake_logit": fake_logits.mean(),
+            "loss": self.relativistic_d_loss(real_out, fake_out),
+            "real_score": real_out.mean(),
+            "fake_score": fake_out.mean(),
         }
 
     def generator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:
-        real_logits = self.critic(real, labels).detach()  # D is frozen in this phase
-        return {"loss": relativistic_pairing_generator_loss(real_logits, self.critic(fake, labels))}
+        real_out = self.critic(real, labels).detach()  # D is frozen in this phase
+        return {"loss": self.relativistic_g_loss(real_out, self.critic(fake, labels))}
