@@ -1,12 +1,12 @@
 """Six GAN objectives on real MNIST digits: sample grids, LSGAN vs LSGAN + mean matching, FID/KID, wall-clock.
 
-The protocol of seed 001 ("对 Least Squares GAN 的思考与改进"): DCGAN networks for 28x28 digits,
+The protocol of the LSGAN report "对 Least Squares GAN 的思考与改进" (PKU 2020): DCGAN networks for 28x28 digits,
 batch 64, z of dimension 100, learning rate 1e-4, Adam with beta1 0.5 (RMSprop for WGAN with clipping),
 20 epochs, on the 10,000 MNIST test digits of ``../shared/data/mnist``. Models: vanilla GAN (non-saturating),
 Improved GAN (feature matching, minibatch discrimination, one-sided label smoothing 0.9, historical
 averaging), WGAN (clipping 0.01, n_critic 5), WGAN-GP (lambda 10, n_critic 5, layer-norm critic), LSGAN
-(a, b, c) = (-1, 1, 0), and LSGAN with the mean-matching regulariser of the seed (lambda:
-``--mean-matching-weight``, which the seed does not give).
+(a, b, c) = (-1, 1, 0), and LSGAN with the mean-matching regulariser of the report (lambda:
+``--mean-matching-weight``, which the report does not give).
 
 FID and KID use the MNIST domain extractor (gan_lightning.metrics.LeNet, 128 features, bundled weights):
 ``--num-samples`` generated digits of each run against all 10,000 real ones; the real-vs-real floor is two
@@ -50,10 +50,10 @@ def build_model(name: str, mean_matching_weight: float) -> torch.nn.Module:
     from gan_lightning.techniques import FeatureMatching, HistoricalAveraging
     from gan_lightning.variants import LSGAN, NSGAN, WGAN, WGANGP
 
-    def adam(params):  # noqa: ANN001, ANN202
+    def adam(params):
         return torch.optim.Adam(params, lr=LR, betas=BETAS)
 
-    def rmsprop(params):  # noqa: ANN001, ANN202
+    def rmsprop(params):
         return torch.optim.RMSprop(params, lr=LR)
 
     g = DCGANGenerator(latent_dim=LATENT, image_size=28)
@@ -87,7 +87,7 @@ def _quiet() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def _epoch_recorder(keep_epochs: set[int]):  # noqa: ANN202
+def _epoch_recorder(keep_epochs: set[int]):
     """A callback that times every epoch and keeps the fixed-latent samples after the epochs listed."""
     import lightning as L
 
@@ -96,10 +96,10 @@ def _epoch_recorder(keep_epochs: set[int]):  # noqa: ANN202
             self.seconds: list[float] = []
             self.grids: dict[int, torch.Tensor] = {}
 
-        def on_train_epoch_start(self, trainer, module) -> None:  # noqa: ANN001
+        def on_train_epoch_start(self, trainer, module) -> None:
             self._start = time.perf_counter()
 
-        def on_train_epoch_end(self, trainer, module) -> None:  # noqa: ANN001
+        def on_train_epoch_end(self, trainer, module) -> None:
             self.seconds.append(time.perf_counter() - self._start)
             epoch = trainer.current_epoch + 1
             if epoch in keep_epochs:
@@ -319,7 +319,7 @@ def plot_epochs(
     plt.close(fig)
 
 
-def _pyplot():  # noqa: ANN202
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
