@@ -3,15 +3,16 @@
 quick: the framework overhead (DCGAN 28x28, NS-GAN and WGAN-GP, 4 rounds of 10 generator steps per arm) and a
 reduced mode-collapse table (NS-GAN, WGAN-GP and LSGAN on ring and grid, 2 seeds, 1,000 generator steps).
 full: the overhead with 10 rounds of 20 steps, the whole mode-collapse table (9 variants, 5 seeds), the shipped
-best configs (configs/toy/best_*.yaml, 5 seeds), the MNIST comparison of six objectives (20 epochs, 3 seeds) and
-the GPU throughput (skipped with a message where there is no CUDA device). The best configs and the MNIST
-comparison run on the GPU when there is one; on 2 CPU cores the best configs take about 100 minutes (15 CPU
-minutes a grid run, 25 a ring run) and the MNIST comparison about 3 hours (18 runs, two at a time).
+best configs (configs/toy/best_*.yaml, 5 seeds), the MNIST comparison of six objectives (20 epochs, 3 seeds), the
+Stacked MNIST mode table (9 models, 2 epochs of 128,000 images, 3 seeds) and the GPU throughput (skipped with a
+message where there is no CUDA device). The best configs and the MNIST and Stacked MNIST runs use the GPU when
+there is one; on 2 CPU cores the best configs take about 100 minutes (15 CPU minutes a grid run, 25 a ring run),
+the MNIST comparison about 3 hours (18 runs, two at a time) and Stacked MNIST several hours (27 runs).
 
 Every script prints its tables and writes JSON, Markdown and PNG files to ``--out`` (benchmarks/results).
-``--only`` runs some of the steps (overhead, toy_modes, toy_modes_best, mnist_comparison, gpu_throughput), e.g.
-to split the full run over two sittings; the toy and MNIST scripts also reuse the cells they cached in
-``--out``/cache, so an interrupted run resumes where it stopped.
+``--only`` runs some of the steps (overhead, toy_modes, toy_modes_best, mnist_comparison, mnist_equal_budget,
+stacked_mnist, gpu_throughput), e.g. to split the full run over two sittings; the toy, MNIST and Stacked MNIST
+scripts also reuse the cells they cached in ``--out``/cache, so an interrupted run resumes where it stopped.
 
     python benchmarks/run.py quick
     python benchmarks/run.py full --jobs 2
@@ -71,6 +72,13 @@ def steps(mode: str, out: Path, jobs: int) -> list[tuple[str, list[str]]]:
                 "mnist_comparison.py",
                 *("--epochs", "120", "--seeds", "3", "--jobs", str(jobs)),
                 *("--grid-epochs", "6", "12", "30", "60", "120", "--name", "mnist_120ep_3s", *common),
+            ],
+        ),
+        (
+            "stacked_mnist",
+            [
+                "stacked_mnist.py",
+                *("--epochs", "2", "--seeds", "3", "--jobs", str(jobs), "--name", "stacked_mnist", *common),
             ],
         ),
         ("gpu_throughput", ["gpu_throughput.py", *common]),

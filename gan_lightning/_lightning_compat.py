@@ -73,3 +73,43 @@ def skip_nvml_check_without_gpus() -> None:
     """
     if os.environ.get("PYTORCH_NVML_BASED_CUDA_CHECK") == "1" and not torch.cuda.is_available():
         del os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"]
+
+
+def cluster_environment(trainer: L.Trainer) -> Any:
+    """The Trainer's cluster environment (SLURMEnvironment, TorchElasticEnvironment, ...), or ``None``.
+
+    Private: a single-device strategy does not expose it; the accelerator connector chose it for every strategy.
+    ``SignalCheckpoint`` asks whether SLURM's auto-requeue owns the requeue signal.
+    """
+    environment = getattr(trainer.strategy, "cluster_environment", None)
+    if environment is None:
+        environment = getattr(getattr(trainer, "_accelerator_connector", None), "cluster_environment", None)
+    return environment
+
+
+def take_over_sigterm(trainer: L.Trainer) -> bool:
+    """Whether Lightning's own SIGTERM handler has fired in this fit; clears its record.
+
+    Private: Lightning keeps the record in ``trainer._signal_connector.received_sigterm`` (the public
+    ``trainer.received_sigterm`` has no setter) and, while it is set, stops the loops at the next batch with
+    ``SIGTERMException``, exit status 0 and no checkpoint. ``SignalCheckpoint`` replaces Lightning's handler when
+    training starts and takes over a SIGTERM that arrived before, so that the run ends with a checkpoint instead.
+    """
+    connector = getattr(trainer, "_signal_connector", None)
+    if not getattr(connector, "received_sigterm", False):
+        return False
+    connector.received_sigterm = False
+    return True
+
+
+def given_hyperparameters() -> dict[str, Any] | None:
+    """The config LightningCLI hands to the module it instantiates (``None`` when built otherwise).
+
+    Private: LightningCLI sets it in a context variable for ``save_hyperparameters`` and offers no accessor. Without it every module keeps only its plain-data
+    arguments (``load_from_checkpoint`` then needs the networks as keyword arguments).
+    """
+    try:
+        from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
+    except ImportError:
+        return None
+    return _given_hyperparameters.get()

@@ -1,4 +1,4 @@
-"""Checkpoint I/O beyond what Lightning saves by itself: random states, fit checks and safe loading.
+"""Checkpoint I/O beyond what Lightning saves by itself: random states, fit checks, safe loading and atomic writes.
 
 Lightning's checkpoint already holds the weights, both optimisers, the schedulers and the loops' progress
 (global step, epoch, batch index). For a resumed run to continue *exactly* as the uninterrupted one, two more
@@ -12,17 +12,28 @@ things must come back:
 :func:`check_checkpoint_fits` turns a checkpoint of another variant or other networks into one line, and
 :func:`load_checkpoint` reads a checkpoint file with ``weights_only=True`` and turns a missing, truncated or
 foreign file into a one-line ``ValueError`` that names the file.
+
+:func:`atomic_save` writes a file so that a failure (full disk, I/O error, a killed process) never leaves a
+truncated or empty file under the target name: the bytes go to a temporary file *in the target folder*, are
+flushed and fsynced, and then ``os.replace`` puts the file in place (and the folder is fsynced).
+:class:`AtomicCheckpointIO` is Lightning's ``TorchCheckpointIO`` writing that way; the CLI sets it on every
+Trainer it builds.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import random
 import re
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities import rank_zero_warn
 
 if TYPE_CHECKING:
@@ -163,3 +174,110 @@ def load_checkpoint(path: str | Path, weights_only: bool = True) -> dict[str, An
     if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("state_dict"), dict):
         raise ValueError(f"ckpt_path {str(path)!r} is not a Lightning checkpoint: it has no state_dict")
     return checkpoint
+
+
+# ---------------------------------------------------------------------------------------------- atomic writes
+class CheckpointWriteError(OSError):
+    """A checkpoint could not be written; the file that was there before (if any) is unchanged.
+
+    ``str()`` is one line naming the file and the operating system's reason (``No space left on device``);
+    ``errno`` and ``filename`` are those of the original error.
+    """
+
+    def __init__(self, path: str | Path, error: OSError) -> None:
+        reason = error.strerror or str(error) or type(error).__name__
+        super().__init__(error.errno, reason, str(path))
+        kept = "; the previous file there is unchanged" if Path(path).is_file() else ""
+        self.message = f"could not write checkpoint {str(path)!r}: {reason}{kept}"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+_CHUNK = 64 * 2**20  # bytes per os.write call
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    """Write every byte of ``data`` to ``fd`` (os.write may write fewer bytes than asked)."""
+    offset = 0
+    while offset < len(data):
+        offset += os.write(fd, data[offset : offset + _CHUNK])
+
+
+def fsync_folder(folder: str | Path) -> None:
+    """Make a rename inside ``folder`` durable (where the platform lets a folder be opened and fsynced)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return  # e.g. Windows: folders cannot be opened; the rename is still atomic
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on a folder
+    finally:
+        os.close(fd)
+
+
+def atomic_save(obj: Any, path: str | Path) -> None:
+    """``torch.save(obj, path)`` that leaves either the complete new file or the previous one, never a part.
+
+    The object is serialised in memory first (a serialisation error touches no file), written to a temporary
+    file next to the target (``.<name>.<pid>-<random>.tmp``, same folder, hence same file system), flushed and
+    fsynced, then renamed over the target with ``os.replace`` (atomic on POSIX and Windows); the folder is
+    fsynced afterwards so that the rename survives a power cut. Unlike a temporary file in ``$TMPDIR``, the
+    rename never turns into a copy across file systems.
+
+    Raises:
+        CheckpointWriteError: any ``OSError`` on the way (full disk, I/O error, permissions): one line with the
+            path and the reason. The temporary file is removed; the previous file is untouched.
+    """
+    target = Path(path)
+    temporary: Path | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        torch.save(obj, buffer)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        fd = os.open(temporary, flags, 0o666)  # the umask applies, as for any new file
+        try:
+            with buffer.getbuffer() as data:
+                _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, target)
+        temporary = None
+    except OSError as error:
+        raise CheckpointWriteError(target, error) from error
+    finally:
+        if temporary is not None:  # any failure, KeyboardInterrupt included
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+    fsync_folder(target.parent)
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Lightning's ``TorchCheckpointIO`` whose local writes go through :func:`atomic_save`.
+
+    Every checkpoint the Trainer writes (ModelCheckpoint's files and ``last.ckpt``, ``trainer.save_checkpoint``,
+    SLURM's ``hpc_ckpt``) then either appears complete or not at all, and the file it replaces survives any
+    failure. Remote paths (``s3://...``) keep Lightning's own writer. Python API:
+    ``L.Trainer(plugins=[AtomicCheckpointIO()])``; the CLI sets it itself.
+    """
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None
+    ) -> None:
+        if storage_options is not None or "://" in str(path):
+            super().save_checkpoint(checkpoint, path, storage_options)
+            return
+        atomic_save(checkpoint, path)
+
+
+def use_atomic_checkpoint_io(trainer: L.Trainer) -> None:
+    """Give ``trainer`` an :class:`AtomicCheckpointIO` where it would use Lightning's plain ``TorchCheckpointIO``
+    (a CheckpointIO of the user's, or a strategy's own, e.g. DeepSpeed's, is left alone)."""
+    strategy = trainer.strategy
+    if type(strategy.checkpoint_io) is TorchCheckpointIO:
+        strategy.checkpoint_io = AtomicCheckpointIO()

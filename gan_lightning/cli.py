@@ -5,6 +5,9 @@ The library's commands (evaluate, sample, train-evaluator, real-floor, theory) l
 
 gan-lightning fit --config configs/toy/wgan_gp_ring.yaml
 gan-lightning fit --print_config --config configs/mnist/nsgan.yaml
+
+Every Trainer the CLI builds writes its checkpoints atomically (``AtomicCheckpointIO``) and answers SIGTERM /
+SIGUSR1 with a checkpoint and exit status 143 / 138 (``SignalCheckpoint``); see docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import signal
 import sys
 from argparse import ArgumentError
 from pathlib import Path
@@ -19,13 +23,17 @@ from pathlib import Path
 import lightning as L
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.utilities.exceptions import SIGTERMException
+from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from yaml import YAMLError, safe_load
 
-from gan_lightning.callbacks import Evaluation, RunSummary, SampleGrid, SaveConfigToLoggers
-from gan_lightning.checkpoints import load_checkpoint
+from gan_lightning.callbacks import Evaluation, RunSummary, SampleGrid, SaveConfigToLoggers, SignalCheckpoint
+from gan_lightning.callbacks.progress import EpochLines
+from gan_lightning.checkpoints import load_checkpoint, use_atomic_checkpoint_io
 from gan_lightning.commands import COMMANDS  # subcommands that are not Lightning's: name -> "module:function"
 from gan_lightning.module import GANModule
 from gan_lightning.registry import known_classes  # importing it registers the short class names
+from gan_lightning.signals import StopSignal, exit_code
 
 # Parse errors raise (main() prints them in one line) instead of printing the whole usage.
 PARSER_KWARGS = {
@@ -66,12 +74,20 @@ class GANCLI(LightningCLI):
         path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if path and path not in ("last", "best", "hpc", "registry") and "://" not in str(path):
             load_checkpoint(path, weights_only=self.config[subcommand].get("weights_only") is not False)
-        super()._parse_ckpt_path()
+        # No super(): LightningCLI's would let the checkpoint's hparams override the config and command line.
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.add_lightning_class_args(SampleGrid, "sample_grid")
         parser.add_lightning_class_args(RunSummary, "run_summary")
         parser.add_lightning_class_args(Evaluation, "evaluation")
+        parser.add_lightning_class_args(EpochLines, "progress")  # lines, not a bar, in a log file
+        parser.add_lightning_class_args(SignalCheckpoint, "signal_checkpoint")
+
+    def instantiate_trainer(self, **kwargs):  # LightningCLI's signature
+        # Checkpoints are written through a temporary file in their folder, then renamed into place.
+        trainer = super().instantiate_trainer(**kwargs)
+        use_atomic_checkpoint_io(trainer)
+        return trainer
 
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
@@ -192,6 +208,13 @@ def main(args: list[str] | None = None) -> None:
         else:
             _check_yaml(argv)
             GANCLI(args=argv)
+    except StopSignal as stop:  # a checkpoint was written; exit as the signal would have ended the process
+        if rank_zero_only.rank == 0:
+            print(f"gan-lightning: {stop}", file=sys.stderr)
+        raise SystemExit(stop.code) from None
+    except SIGTERMException:  # Lightning's: SIGTERM before training began (nothing new to save)
+        print("gan-lightning: stopped by SIGTERM before training began; nothing new to save", file=sys.stderr)
+        raise SystemExit(exit_code(signal.SIGTERM)) from None
     except (
         ValueError,
         FileNotFoundError,
@@ -199,6 +222,7 @@ def main(args: list[str] | None = None) -> None:
         RuntimeError,
         MisconfigurationException,
         ArgumentError,
+        OSError,  # e.g. CheckpointWriteError: "could not write checkpoint '...': No space left on device"
     ) as error:
         if debug:
             raise

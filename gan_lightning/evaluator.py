@@ -6,6 +6,10 @@
   The real statistics are extracted once and reused at every evaluation.
 * 2D mixtures (a data module with ``mode_centers`` and ``mode_std``, e.g. ``ToyDataModule``): VEEGAN/PacGAN
   mode coverage of 2,500 generated points (:mod:`gan_lightning.metrics.mode_coverage`).
+* A data module may name the extractor that ``auto`` resolves to (``default_feature_extractor``) and the
+  default number of generated samples (``default_num_generated``): ``StackedMNISTDataModule`` names the LeNet,
+  whose ``classes`` metric reads each of the three channels (modes covered of 1,000, KL to uniform), and
+  PacGAN's 26,000 samples.
 
 Samples are drawn by ``GANModule.generate`` (eval mode, no gradients, the EMA generator when there is one)
 from seeded latents, so two evaluations of the same weights give the same numbers. Under DDP every rank
@@ -107,11 +111,22 @@ def real_batches(
         yield batch[0] if isinstance(batch, (list, tuple)) else batch
 
 
-def resolve_extractor(name: str, data_shape: tuple[int, ...]) -> str:
-    """``auto`` -> ``lenet`` for one-channel (MNIST-like) images, ``inception`` otherwise."""
+def resolve_extractor(name: str, data_shape: tuple[int, ...], datamodule: object = None) -> str:
+    """``auto`` -> the data module's ``default_feature_extractor`` when it names one (Stacked MNIST: ``lenet``),
+    else ``lenet`` for one-channel (MNIST-like) images and ``inception`` otherwise."""
     if name != "auto":
         return name
+    preferred = getattr(datamodule, "default_feature_extractor", None)
+    if isinstance(preferred, str):
+        return preferred
     return "lenet" if data_shape[0] == 1 else "inception"
+
+
+def default_num_generated(datamodule: object) -> int:
+    """Generated images of an evaluation unless configured: the data module's ``default_num_generated``
+    (Stacked MNIST: 26,000), else 10,000."""
+    n = getattr(datamodule, "default_num_generated", None)
+    return n if isinstance(n, int) and n >= 2 else NUM_GENERATED_IMAGES
 
 
 # ------------------------------------------------------------------------------------------ evaluator
@@ -120,11 +135,13 @@ class Evaluator:
 
     Args:
         image_metrics: for image data, which of ``fid``, ``kid``, ``is``, ``pr`` (precision/recall).
-        num_generated: generated samples per evaluation; ``None``: 10,000 images, or the 2,500 points of the
+        num_generated: generated samples per evaluation; ``None``: 10,000 images (or the data module's
+            ``default_num_generated``, e.g. 26,000 for Stacked MNIST), or the 2,500 points of the
             mode-coverage protocol for 2D data.
         num_real: real images in the reference set (the first ones of the held-out set).
-        feature_extractor: ``auto`` (``lenet`` for one-channel images, else ``inception``), ``lenet``,
-            ``inception``, or any extractor module (see :mod:`gan_lightning.metrics.image`).
+        feature_extractor: ``auto`` (the data module's ``default_feature_extractor``, else ``lenet`` for
+            one-channel images and ``inception`` otherwise), ``lenet``, ``inception``, or any extractor module
+            (see :mod:`gan_lightning.metrics.image`).
         feature_extractor_weights: a local weights file for the extractor (see ``docs/evaluation.md``).
         batch_size: images per generation / extraction batch.
         seed: seed of the latents.
@@ -169,12 +186,12 @@ class Evaluator:
         self.metrics: ImageMetrics | None = None
         self.extractor_name: str | None = None
 
-    def _extractor(self, module: L.LightningModule) -> nn.Module:
+    def _extractor(self, module: L.LightningModule, datamodule: L.LightningDataModule | None) -> nn.Module:
         if isinstance(self.feature_extractor, nn.Module):
             self.extractor_name = type(self.feature_extractor).__name__
             return self.feature_extractor
-        shape = tuple(getattr(module.generator, "out_shape", None) or module.generate(1).shape[1:])
-        self.extractor_name = resolve_extractor(self.feature_extractor, shape)
+        shape = _image_shape(module)
+        self.extractor_name = resolve_extractor(self.feature_extractor, shape, datamodule)
         return build_feature_extractor(self.extractor_name, self.feature_extractor_weights)
 
     @torch.no_grad()
@@ -200,13 +217,16 @@ class Evaluator:
         rank, world = _rank_and_world()
         if self.metrics is None:  # first call: build the extractor and extract the real set once
             self.metrics = ImageMetrics(
-                self._extractor(module), self.image_metrics, kid_subset_size=self.kid_subset_size
+                self._extractor(module, datamodule),
+                self.image_metrics,
+                kid_subset_size=self.kid_subset_size,
+                channels=_image_shape(module)[0],  # sizes the `classes` histogram (per channel: K^C)
             )
             self.metrics.to(module.device)
             for images in real_batches(real_dataset(datamodule), self.num_real, self.batch_size, rank, world):
                 self.metrics.update(images.to(module.device), real=True)
         self.metrics.to(module.device)
-        n = self.num_generated or NUM_GENERATED_IMAGES
+        n = self.num_generated or default_num_generated(datamodule)
         for images in generated_batches(module, n, self.batch_size, self.seed, rank, world):
             self.metrics.update(images.float(), real=False)
         # KID and IS draw random subsets: a fixed seed keeps them reproducible and the training RNG untouched.
@@ -215,6 +235,10 @@ class Evaluator:
             results = self.metrics.compute()
         self.metrics.reset_generated()
         return results
+
+
+def _image_shape(module: L.LightningModule) -> tuple[int, ...]:
+    return tuple(getattr(module.generator, "out_shape", None) or module.generate(1).shape[1:])
 
 
 def real_vs_real(

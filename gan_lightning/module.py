@@ -18,16 +18,20 @@ Schedule (the contract the tests pin):
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import Any, Literal
 
 import lightning as L
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from lightning.pytorch.core.mixins.hparams_mixin import HyperparametersMixin
+from lightning.pytorch.utilities.parsing import collect_init_args
 from torch import Tensor, nn
 
 from gan_lightning._lightning_compat import (
     attached_trainer,
     expect_unused_parameters,
+    given_hyperparameters,
     ignore_post_step_checkpoint_warning,
     logger_writes_now,
     skip_nvml_check_without_gpus,
@@ -86,6 +90,7 @@ class GANModule(L.LightningModule):
         nonfinite_check: Literal["auto", "step", "deferred"] = "auto",
     ) -> None:
         super().__init__()
+        self._save_init_arguments(inspect.currentframe())
         nonfinite_guard = NonFiniteGuard(on_nonfinite, max_nonfinite_steps, nonfinite_check)  # checks them
         if n_critic < 1:
             raise ValueError(f"model.n_critic must be a positive integer, got {n_critic}")
@@ -118,6 +123,26 @@ class GANModule(L.LightningModule):
         self.techniques = nn.ModuleList(techniques or [])
         for technique in self.techniques:
             technique.attach(self)
+
+    def _save_init_arguments(self, frame: Any) -> None:
+        """``self.hparams``: what ``<Variant>.load_from_checkpoint(path)`` rebuilds the module from.
+
+        Built by ``gan-lightning fit`` (LightningCLI), they are the config's ``init_args`` of the model: the
+        networks, optimisers, schedulers and techniques as ``class_path`` dicts, which ``load_from_checkpoint``
+        instantiates again through jsonargparse. Built in Python, only the arguments that are plain data
+        (numbers, strings, lists of them) are kept: modules and callables would be pickled into the checkpoint,
+        which weights-only loading refuses; pass them to ``load_from_checkpoint`` as keyword arguments then.
+        The config already reaches the loggers (``SaveConfigToLoggers``), so these stay out of them.
+        """
+        init_args = given_hyperparameters()
+        if init_args is None:
+            if frame is None:  # an interpreter without frames: nothing to read the arguments from
+                return
+            init_args = {}
+            for local_args in collect_init_args(frame, [], classes=(HyperparametersMixin,)):
+                init_args.update(local_args)
+        ignore = [name for name, value in init_args.items() if not _plain_data(value)]
+        self.save_hyperparameters(ignore=ignore, frame=frame, logger=False)
 
     # ------------------------------------------------------------------ networks as the losses see them
     @property
@@ -340,3 +365,14 @@ class GANModule(L.LightningModule):
                 f"model.generator produces samples of shape {produced} but the data has shape {tuple(expected)}: "
                 "make the generator's image_size/channels (or out_dim) match the data module's"
             )
+
+
+def _plain_data(value: Any) -> bool:
+    """Whether ``value`` is made of None, bools, numbers and strings only (what weights-only loading reads)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain_data(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_data(v) for k, v in value.items())
+    return False

@@ -14,6 +14,7 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
+import yaml
 from PIL import Image
 from torch import Tensor, nn
 
@@ -122,13 +123,24 @@ def tiny_ring_config(num_samples: int, batch_size: int, **trainer: object) -> di
     }
 
 
+def fit_config(config: dict, folder: Path, *args: str) -> Path:
+    """``gan-lightning fit`` of ``config`` (written to ``folder``) with extra arguments ``args``; the run lands
+    under ``folder/runs``. Returns its last checkpoint."""
+    from gan_lightning.cli import main
+
+    path = folder / "config_under_test.yaml"
+    path.write_text(yaml.safe_dump(config))
+    main(["fit", "--config", str(path), "--trainer.logger.init_args.save_dir", str(folder / "runs"), *args])
+    return max((folder / "runs").rglob("*.ckpt"), key=lambda p: p.stat().st_mtime)
+
+
 # ------------------------------------------------------------------------------------------------ 2D data
 def ring_data(num_samples: int = 320, batch_size: int = 32) -> ToyDataModule:
     """The 8-mode ring (data seed 0)."""
     return ToyDataModule("ring", num_samples=num_samples, batch_size=batch_size)
 
 
-def train_on_ring(model, steps: int = 600) -> tuple[float, float]:  # noqa: ANN001 - any GANModule
+def train_on_ring(model, steps: int = 600) -> tuple[float, float]:  # any GANModule
     """Mean distance of 2,000 generated points to the nearest ring mode before and after `steps` optimiser
     steps (batch 256, plain Trainer, no logger): the short 2D run each objective family must improve."""
     centres, _ = toy_modes("ring")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from torch import Tensor
+
+from gan_lightning.callbacks.progress import progress_bar
 from gan_lightning.commands import add_weights_only_argument, metric_list
 from gan_lightning.evaluator import (
     NUM_REAL_IMAGES,
@@ -47,6 +50,9 @@ def main(argv: list[str]) -> dict[str, float]:
         "--out", default=None, help="output path without suffix (default: next to the checkpoint)"
     )
     add_weights_only_argument(parser)
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar (none is shown outside a terminal)"
+    )
     args = parser.parse_args(argv)
 
     module, datamodule = load_run(args.ckpt_path, args.config, resolve_device(args.device), args.weights_only)
@@ -56,15 +62,25 @@ def main(argv: list[str]) -> dict[str, float]:
         metric_list(args.image_metrics or default_image_metrics(module, args.feature_extractor, datamodule)), args.num_generated, args.num_real, args.feature_extractor,
         args.feature_extractor_weights, args.batch_size, args.seed,
     )  # fmt: skip
-    results = evaluator.evaluate(module, datamodule)
-    ckpt = Path(args.ckpt_path)
     image = is_image_model(module)
+    num_generated = args.num_generated or (default_num_generated(datamodule) if image else NUM_POINTS)
+    with progress_bar(num_generated, "evaluate: generated", "sample", args.quiet) as bar:
+        # Counts what the generator makes (the real set's features are extracted first, before any).
+        def count(_net: object, _inputs: object, output: Tensor) -> None:  # None: the output stays
+            bar.update(min(len(output), num_generated - bar.n))
+
+        counting = module.sampling_generator().register_forward_hook(count)
+        try:
+            results = evaluator.evaluate(module, datamodule)
+        finally:
+            counting.remove()
+    ckpt = Path(args.ckpt_path)
     info = {
         "checkpoint": str(ckpt),
         "generator_steps": getattr(module, "generator_steps", None),
         "ema": module.ema_generator is not None,
         "feature_extractor": evaluator.extractor_name,
-        "num_generated": args.num_generated or (default_num_generated(datamodule) if image else NUM_POINTS),
+        "num_generated": num_generated,
         "num_real": min(args.num_real, len(real_dataset(datamodule))) if image else None,
     }
     title = f"{ckpt.name}" + (f" ({evaluator.extractor_name} features)" if image else "")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from gan_lightning.callbacks.progress import progress_bar
 from gan_lightning.commands import add_weights_only_argument
 from gan_lightning.runs import load_run, resolve_device
 
@@ -24,10 +25,16 @@ def main(argv: list[str]) -> Path:
         "--nrow", type=int, default=None, help="images per grid row (default: square / per class)"
     )
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--batch_size", type=int, default=500, help="samples generated at a time")
     add_weights_only_argument(parser)
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar (none is shown outside a terminal)"
+    )
     args = parser.parse_args(argv)
     if args.n < 1:
         raise ValueError(f"--n must be a positive number of samples, got {args.n}")
+    if args.batch_size < 1:
+        raise ValueError(f"--batch_size must be a positive number of samples, got {args.batch_size}")
     fmt = args.format or ("npz" if args.out.endswith(".npz") else "png")
     out = Path(args.out)
     out = out if out.suffix == f".{fmt}" else out.with_suffix(f".{fmt}")
@@ -38,7 +45,14 @@ def main(argv: list[str]) -> Path:
     z = torch.randn(args.n, module.generator.latent_dim, generator=generator)
     # Conditional models: one class per grid row, in order.
     labels = module.grid_labels(args.n).to(module.device) if module.num_classes else None
-    samples = module.generate(args.n, labels=labels, z=z).float().cpu()
+    parts = []
+    with progress_bar(args.n, "sample", "sample", args.quiet) as bar:
+        for start in range(0, args.n, args.batch_size):
+            rows = slice(start, start + args.batch_size)
+            part = module.generate(len(z[rows]), labels=None if labels is None else labels[rows], z=z[rows])
+            parts.append(part.float().cpu())
+            bar.update(len(part))
+    samples = torch.cat(parts)
     if fmt == "npz":
         import numpy as np
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import inspect
+import math
 from pathlib import Path
 
 import torch
+
+from gan_lightning.callbacks.progress import progress_bar
 
 
 def main(argv: list[str]) -> float:
     """`gan-lightning train-evaluator`: train the MNIST LeNet extractor and report its test accuracy."""
     from gan_lightning.data.mnist import load_mnist
-    from gan_lightning.metrics.lenet import accuracy, save_lenet, train_lenet
+    from gan_lightning.metrics.lenet import LeNet, accuracy, save_lenet, train_lenet
 
     parser = argparse.ArgumentParser(prog="gan-lightning train-evaluator", description=main.__doc__)
     parser.add_argument("--data", required=True, help="folder of MNIST IDX files (train and/or t10k)")
@@ -21,6 +25,9 @@ def main(argv: list[str]) -> float:
         "--holdout", type=int, default=2000, help="test images held out when only one split exists"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar (none is shown outside a terminal)"
+    )
     args = parser.parse_args(argv)
 
     train, test = load_mnist(args.data, "train"), load_mnist(args.data, "test")
@@ -38,7 +45,19 @@ def main(argv: list[str]) -> float:
         )
     else:
         source = f"the train split of {args.data} ({len(train[0])} images), tested on its t10k split"
-    model = train_lenet(*train, epochs=args.epochs, seed=args.seed)
+    batch_size = inspect.signature(train_lenet).parameters["batch_size"].default
+    steps = args.epochs * math.ceil(len(train[0]) / batch_size)
+    with progress_bar(steps, "train-evaluator", "step", args.quiet) as bar:
+        # One training step = one forward pass of the LeNet in train mode.
+        def count(net: torch.nn.Module, _inputs: object, _output: object) -> None:  # None: the output stays
+            if isinstance(net, LeNet) and net.training:
+                bar.update(1)
+
+        counting = torch.nn.modules.module.register_module_forward_hook(count)
+        try:
+            model = train_lenet(*train, epochs=args.epochs, batch_size=batch_size, seed=args.seed)
+        finally:
+            counting.remove()
     acc = accuracy(model, *test)
     save_lenet(model, args.out, accuracy=acc, trained_on=source)
     size_kb = Path(args.out).stat().st_size / 1024

@@ -9,6 +9,7 @@ from gan_lightning.data.celeba import CelebADataModule
 from gan_lightning.data.image_folder import ImageFolderDataModule
 from gan_lightning.data.loading import EpochShuffleSampler, ResumableDataLoader
 from gan_lightning.data.mnist import MNISTDataModule
+from gan_lightning.data.stacked_mnist import StackedMNISTDataModule
 from gan_lightning.data.toy import ToyDataModule
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "ImageFolderDataModule",
     "MNISTDataModule",
     "ResumableDataLoader",
+    "StackedMNISTDataModule",
     "ToyDataModule",
 ]

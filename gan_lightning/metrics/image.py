@@ -18,6 +18,7 @@ The extractor runs once per batch; its features go to torchmetrics' ``FrechetInc
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 import torch
@@ -116,11 +117,16 @@ class ImageMetrics(nn.Module):
         extractor: a feature extractor (see the module docstring).
         metrics: which of ``fid``, ``kid``, ``is`` (Inception Score of the generated images), ``pr``,
             ``classes`` (the histogram of the extractor's predicted classes of the generated images: classes
-            covered and KL to uniform, :mod:`gan_lightning.metrics.class_histogram`; needs logits).
+            covered and KL to uniform, :mod:`gan_lightning.metrics.class_histogram`; needs logits). With a
+            one-channel classifier (``in_channels = 1``, e.g. the LeNet) and C-channel images, ``classes``
+            classifies every channel on its own and combines the K classes as base-K digits, the first channel
+            most significant: K^C classes (Stacked MNIST: 100 d_R + 10 d_G + d_B of 1,000).
         kid_subsets: KID's number of random subsets.
         kid_subset_size: KID's subset size (lowered to the number of samples when there are fewer).
         is_splits: Inception Score's number of splits.
         pr_k: the k of precision/recall's k-NN radii.
+        channels: channels of the images (the Evaluator passes the data's), which sizes the ``classes``
+            histogram; ``None``: sized from the first batch of images.
     """
 
     def __init__(
@@ -131,6 +137,7 @@ class ImageMetrics(nn.Module):
         kid_subset_size: int = 1000,
         is_splits: int = 10,
         pr_k: int = 3,
+        channels: int | None = None,
     ) -> None:
         super().__init__()
         from torchmetrics.image import FrechetInceptionDistance, InceptionScore, KernelInceptionDistance
@@ -150,6 +157,8 @@ class ImageMetrics(nn.Module):
         self.names = tuple(m for m in IMAGE_METRICS if m in metrics)
         self.extractor = [extractor.eval()]  # in a list: not a submodule, so never in a state_dict
         self.kid_subset_size = kid_subset_size
+        # Channel count the `classes` histogram was sized for (None: not yet; the first batch sizes it).
+        self.class_channels: int | None = None
         d = extractor.num_features
         made = {
             "fid": lambda: FrechetInceptionDistance(_Precomputed(d), reset_real_features=False),
@@ -164,6 +173,30 @@ class ImageMetrics(nn.Module):
             warnings.filterwarnings("ignore", ".*will save all extracted features.*")
             self.metrics = nn.ModuleDict({name: made[name]() for name in self.names})
         self.num_real = 0
+        if "classes" in self.metrics and channels is not None:
+            self._size_class_histogram(channels)
+
+    @property
+    def splits_channels(self) -> bool:
+        """Whether ``classes`` classifies each channel on its own (a one-channel classifier)."""
+        return getattr(self.feature_extractor, "in_channels", None) == 1
+
+    def _size_class_histogram(self, channels: int) -> None:
+        """Size the ``classes`` histogram for images of ``channels`` channels (once; later batches must agree)."""
+        from gan_lightning.metrics.class_histogram import ClassHistogram, combined_classes
+
+        if self.class_channels is not None:
+            if channels != self.class_channels and self.splits_channels:
+                raise ValueError(
+                    f"evaluation.image_metrics 'classes': images of {channels} channels after images of "
+                    f"{self.class_channels}; the class histogram has one size"
+                )
+            return
+        self.class_channels = channels
+        if self.splits_channels and channels > 1:
+            k = _num_classes(self.feature_extractor)
+            old = self.metrics["classes"]
+            self.metrics["classes"] = ClassHistogram(combined_classes(k, channels)).to(old.counts.device)
 
     @property
     def feature_extractor(self) -> nn.Module:
@@ -181,19 +214,47 @@ class ImageMetrics(nn.Module):
 
     @torch.no_grad()
     def update(self, images: Tensor, real: bool) -> None:
-        features, logits = self.features(images)
-        features = features.float()
+        per_channel = False
+        if "classes" in self.metrics:
+            self._size_class_histogram(images.shape[1])
+            per_channel = self.splits_channels and images.shape[1] > 1
+        # One extractor pass serves every metric (several channels are averaged, e.g. LeNet.prepare); it is
+        # skipped only when the sole metric is a histogram of per-channel classes, or of real images (unused).
+        features = logits = None
+        if set(self.metrics) != {"classes"} or not (real or per_channel):
+            features, logits = self.features(images)
+            features = features.float()
         for name, metric in self.metrics.items():
             if name in ("is", "classes"):
-                if logits is None:
+                if logits is None and features is not None:
                     raise ValueError(
                         f"evaluation.image_metrics has {name!r} but the feature extractor returns no logits"
                     )
-                if not real:
+                if real:
+                    continue
+                if name == "classes" and per_channel:
+                    metric.update(self.channel_classes(images))
+                else:
                     metric.update(logits.float() if name == "is" else logits.argmax(1))
             else:
                 metric.update(features, real=real)
         self.num_real += len(images) if real else 0
+
+    @torch.no_grad()
+    def channel_classes(self, images: Tensor) -> Tensor:
+        """The combined class of each image: every channel classified alone, base-K digits (first most
+        significant), e.g. 100 d_R + 10 d_G + d_B for Stacked MNIST and the LeNet."""
+        from gan_lightning.metrics.class_histogram import combine_digits
+
+        digits = []
+        for c in range(images.shape[1]):
+            logits = self.features(images[:, c : c + 1])[1]
+            if logits is None:
+                raise ValueError(
+                    "evaluation.image_metrics has 'classes' but the feature extractor returns no logits"
+                )
+            digits.append(logits.argmax(1))
+        return combine_digits(torch.stack(digits, 1), _num_classes(self.feature_extractor))
 
     def compute(self) -> dict[str, float]:
         """The metrics of the generated images seen since the last reset (synced across DDP ranks)."""
@@ -224,6 +285,26 @@ class ImageMetrics(nn.Module):
         """Forget the generated images; the real statistics stay."""
         for metric in self.metrics.values():
             metric.reset()
+
+
+@torch.no_grad()
+def class_histogram_of(
+    batches: Iterable[Tensor], extractor: nn.Module | None = None, device: str | torch.device = "cpu"
+) -> dict[str, float]:
+    """``classes_covered`` and ``class_kl`` of images, computed exactly as ``ImageMetrics``' ``classes``
+    metric computes them for generated images (per channel with a one-channel classifier).
+
+    Args:
+        batches: image batches ``(B, C, H, W)`` in [-1, 1] (one tensor is one batch).
+        extractor: the classifier (``None``: the bundled MNIST LeNet).
+        device: where to classify.
+    """
+    from gan_lightning.metrics.lenet import load_lenet
+
+    metrics = ImageMetrics(load_lenet() if extractor is None else extractor, ("classes",)).to(device)
+    for images in [batches] if isinstance(batches, Tensor) else batches:
+        metrics.update(images.to(device), real=False)
+    return metrics.compute()
 
 
 def _num_classes(extractor: nn.Module) -> int:

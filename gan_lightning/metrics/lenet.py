@@ -28,13 +28,18 @@ class LeNet(nn.Module):
 
     Input: images ``(B, C, H, W)``. uint8 images are read as [0, 255]; float images as ``input_range``
     ([-1, 1] by default, the range of this library's data and generators; pass ``(0, 1)`` for [0, 1] images).
-    Several channels are averaged to one; other sizes are resized to 28x28.
+    Several channels are averaged to one (what FID/KID see); other sizes are resized to 28x28. ``in_channels
+    = 1`` tells ``ImageMetrics``' ``classes`` metric to classify each channel of several-channel images on its
+    own (Stacked MNIST: one digit per channel).
 
     Args:
         num_features: width of the feature layer.
         num_classes: number of classes.
         input_range: (low, high) of float inputs.
     """
+
+    #: The classifier reads one channel (several are averaged): the per-channel ``classes`` metric's cue.
+    in_channels = 1
 
     def __init__(
         self, num_features: int = 128, num_classes: int = 10, input_range: tuple[float, float] = (-1.0, 1.0)

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.helpers import BENCHMARKS, ROOT
+from tests.helpers import BENCHMARKS, ROOT, write_tiny_idx
 
 sys.path.insert(0, str(BENCHMARKS))  # benchmarks/ holds scripts, not a package: import them from their folder
 
@@ -43,6 +43,7 @@ def test_bench_steps_name_existing_scripts_and_quick_never_overwrites_full():
         "toy_modes_best",
         "mnist_comparison",
         "mnist_equal_budget",
+        "stacked_mnist",
         "gpu_throughput",
     }
     quick, full = _outputs("quick"), _outputs("full")
@@ -240,3 +241,107 @@ def test_mnist_table_has_precision_recall_and_digit_kl_and_tolerates_older_runs(
         "| 4.00 ± 1.00 | 3.0 / 5.0 |" in row and "| 0.900 ± 0.000 | 0.800 ± 0.000 | 0.0040 ± 0.0000 |" in row
     )
     assert "| 0.910 | 0.900 | 0.0017 |" in table.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--models", "GAN", "VEEGAN"], "--models: unknown model 'VEEGAN'"),
+        (["--epochs", "0"], "--epochs must be at least 1, got 0"),
+        (["--seeds", "0"], "--seeds must be at least 1"),
+        (["--num-train", "10"], "--num-train must be at least 64, got 10"),
+        (["--num-samples", "1"], "--num-samples must be at least 2"),
+        (["--split", "valid"], "invalid choice: 'valid'"),
+    ],
+)
+def test_stacked_mnist_refuses_bad_arguments_in_one_line(args, message, tmp_path, capsys):
+    import stacked_mnist
+
+    data = write_tiny_idx(tmp_path / "mnist", n=20, split="test")
+    with pytest.raises(SystemExit) as exit_:
+        stacked_mnist.main(["--data-dir", str(data), *args, "--out", str(tmp_path / "out")])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_stacked_mnist_names_the_missing_split(tmp_path, capsys):
+    import stacked_mnist
+
+    data = write_tiny_idx(tmp_path / "mnist", n=20, split="test")
+    with pytest.raises(SystemExit):
+        stacked_mnist.main(["--data-dir", str(data), "--split", "train"])
+    assert f"--data-dir: no MNIST train digits in {data}" in capsys.readouterr().err
+
+
+def test_stacked_mnist_table_has_means_per_seed_values_the_floor_and_the_published_rows():
+    import stacked_mnist
+
+    def run(model, seed, modes, kl):
+        return {"model": model, "seed": seed, "classes_covered": modes, "class_kl": kl}
+
+    runs = [
+        {**run("GAN", 1, 900.0, 0.5), "generator_steps": 40, "train_seconds": 30.0},
+        {**run("GAN", 0, 700.0, 0.9), "generator_steps": 40, "train_seconds": 10.0},
+        {**run("PacGAN2", 0, 1000.0, 0.05), "generator_steps": 40, "train_seconds": 12.0},
+    ]
+    floors = [{**run(None, s, 1000.0, kl), "num_samples": 26000} for s, kl in ((0, 0.02), (1, 0.03))]
+    table = stacked_mnist.format_table(runs, floors, "note")
+    lines = table.splitlines()
+    assert lines[0] == "note"
+    assert "| GAN (ours) | 800.0 ± 100.0 | 0.700 ± 0.200 | 700 / 900 | 40 | 20 |" in lines
+    assert "| PacGAN2 (ours) | 1000.0 ± 0.0 | 0.050 ± 0.000 | 1000 | 40 | 12 |" in lines
+    assert (
+        "| real data: 26,000 stacked samples (same run) | 1000.0 ± 0.0 | 0.025 ± 0.005 | 1000 / 1000 | - | - |"
+        in lines
+    )
+    for row in (
+        "| DCGAN (VEEGAN Table 2) | 99 | 3.40 |",
+        "| Unrolled GAN (VEEGAN Table 2) | 48.7 | 4.32 |",
+        "| VEEGAN (VEEGAN Table 2) | 150 | 2.95 |",
+        "| DCGAN (PacGAN Table 2) | 78.9 | 4.50 |",
+        "| PacDCGAN2 (PacGAN Table 2) | 1000 | 0.06 |",
+        "| WGAN-GP (R3GAN Table 3) | 959 | 0.73 |",
+        "| StyleGAN2 (R3GAN Table 3) | 940 | 0.42 |",
+        "| R3GAN (R3GAN Table 3) | 1000 | 0.029 |",
+        "| DCGAN, D = 1/4 G (PacGAN Table 3) | 30.6 | 5.99 |",
+        "| PacDCGAN3, D = 1/4 G (PacGAN Table 3) | 601.3 | 2.00 |",
+    ):
+        assert any(line.startswith(row) for line in lines), row
+    quarter = stacked_mnist.format_table(runs, floors, "note", quarter_width_d=True)
+    assert "| GAN (ours, D = 1/4 G) |" in quarter
+
+
+def test_stacked_mnist_builds_three_channel_networks_and_a_quarter_width_critic():
+    import stacked_mnist
+    import torch
+
+    import gan_lightning.networks as networks
+
+    before = networks.DCGANGenerator, networks.DCGANDiscriminator
+    for quarter, width in ((False, 64), (True, 16)):
+        for name in ("WGAN-GP", "PacGAN2"):
+            model = stacked_mnist.build_model(name, quarter)
+            first = next(m for m in model.discriminator.modules() if isinstance(m, torch.nn.Conv2d))
+            assert model.generator.out_shape == (3, 28, 28)
+            assert (first.in_channels, first.out_channels) == (6 if name == "PacGAN2" else 3, width)
+    assert (networks.DCGANGenerator, networks.DCGANDiscriminator) == before  # the swap is undone
+
+
+@pytest.mark.slow
+def test_stacked_mnist_end_to_end_writes_and_reuses_its_cells(tmp_path, monkeypatch):
+    import stacked_mnist
+
+    data = write_tiny_idx(tmp_path / "mnist", n=64, split="test")
+    args = ["--data-dir", str(data), "--models", "GAN", "--epochs", "1", "--num-train", "128"]
+    args += ["--num-samples", "200", "--seeds", "1", "--jobs", "1", "--accelerator", "cpu"]
+    args += ["--out", str(tmp_path / "out"), "--name", "smoke"]
+    first = stacked_mnist.main(args)
+    saved = json.loads((tmp_path / "out" / "smoke.json").read_text())
+    assert [r["model"] for r in saved["runs"]] == ["GAN"] and saved["runs"][0]["generator_steps"] == 2
+    assert 1 <= saved["runs"][0]["classes_covered"] <= 200 and len(saved["floors"]) == 1
+    table = (tmp_path / "out" / "smoke.md").read_text()
+    assert "| GAN (ours) |" in table and "| real data: 200 stacked samples (same run) |" in table
+    assert (tmp_path / "out" / "smoke_samples.png").is_file()
+    monkeypatch.setattr(stacked_mnist, "train_run", lambda *a: pytest.fail("a cached cell was trained again"))
+    assert stacked_mnist.main(args) == first

@@ -23,6 +23,12 @@ CONFIGS = sorted(p for p in (ROOT / "configs").rglob("*.yaml") if p.parent.name 
 DATA_OVERRIDES: dict[str, Callable[[Path], list[str]]] = {}
 # Image data: tiny generated files (tests/helpers.py) and small batches instead of downloads.
 DATA_OVERRIDES["MNISTDataModule"] = lambda tmp: ["--data.data_dir", str(write_tiny_idx(tmp / "mnist", n=128))]
+DATA_OVERRIDES["StackedMNISTDataModule"] = lambda tmp: [
+    "--data.data_dir",
+    str(write_tiny_idx(tmp / "mnist", n=128)),
+    "--data.download",
+    "false",
+]
 DATA_OVERRIDES["CelebADataModule"] = lambda tmp: [
     "--data.data_dir",
     str(write_tiny_celeba(tmp / "celeba", n=24)),

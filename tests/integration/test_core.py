@@ -147,14 +147,14 @@ def test_loss_terms_reach_the_logger_on_its_cadence_and_latest_terms_every_step(
         name, version = "recorder", 0
         writes: list[tuple[int, dict[str, float]]] = []
 
-        def log_hyperparams(self, params, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        def log_hyperparams(self, params, *args, **kwargs) -> None:
             pass
 
         def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
             self.writes.append((step, dict(metrics)))
 
     class Watched(NSGAN):
-        def on_train_batch_end(self, outputs, batch, batch_idx) -> None:  # noqa: ANN001
+        def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
             super().on_train_batch_end(outputs, batch, batch_idx)
             self.seen.append(float(self.latest_terms["train/d_loss"]))
 

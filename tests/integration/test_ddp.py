@@ -62,8 +62,8 @@ def sharded_randomness(batch_idx: int, rank: int, world: int) -> Iterator[None]:
     calls = iter(range(1000))
     originals = {name: getattr(torch, name) for name in ("rand", "randn")}
 
-    def sharded(draw):  # noqa: ANN001, ANN202
-        def fake(*size, device=None, dtype=None, **_):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def sharded(draw):
+        def fake(*size, device=None, dtype=None, **_):
             shape = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else size
             seeded = torch.Generator().manual_seed(10_000 * batch_idx + next(calls))
             full = draw((shape[0] * world, *shape[1:]), generator=seeded, dtype=dtype or torch.float32)
@@ -90,7 +90,7 @@ def sharded_randomness(batch_idx: int, rank: int, world: int) -> Iterator[None]:
 class ShardedRandomness:
     """Mixin: a training step under :func:`sharded_randomness`."""
 
-    def training_step(self, batch, batch_idx):  # noqa: ANN001, ANN201
+    def training_step(self, batch, batch_idx):
         with sharded_randomness(batch_idx, self.global_rank, self.trainer.world_size):
             return super().training_step(batch, batch_idx)
 

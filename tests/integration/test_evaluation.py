@@ -28,7 +28,7 @@ from tests.helpers import (
 )
 
 
-def trainer(tmp_path: Path, callbacks: list, **kwargs) -> L.Trainer:  # noqa: ANN001
+def trainer(tmp_path: Path, callbacks: list, **kwargs) -> L.Trainer:
     return cpu_trainer(default_root_dir=tmp_path, callbacks=callbacks, **kwargs)
 
 

@@ -22,12 +22,12 @@ from gan_lightning.variants import NSGAN, WGANGP
 from tests.helpers import mlp_nets, quiet_trainer, ring_data
 
 
-def small(cls: type, **kwargs) -> L.LightningModule:  # noqa: ANN003
+def small(cls: type, **kwargs) -> L.LightningModule:
     L.seed_everything(0)
     return cls(*mlp_nets(), **kwargs)
 
 
-def fit(model: L.LightningModule, accelerator: str = "cpu", **kwargs) -> L.Trainer:  # noqa: ANN003
+def fit(model: L.LightningModule, accelerator: str = "cpu", **kwargs) -> L.Trainer:
     trainer = quiet_trainer(accelerator=accelerator, devices=1, max_steps=6, **kwargs)
     trainer.fit(model, datamodule=ring_data(num_samples=128, batch_size=32))
     return trainer

@@ -183,11 +183,11 @@ class FaultyNSGAN(NSGAN):
 
     def __init__(
         self, nan_loss_at: tuple[int, ...] = (), inf_grad_at: tuple[int, ...] = (), **kwargs
-    ) -> None:  # noqa: ANN003
+    ) -> None:
         super().__init__(*mlp_nets(), **kwargs)
         self.nan_loss_at, self.inf_grad_at = nan_loss_at, inf_grad_at
 
-    def discriminator_loss(self, real, fake, labels):  # noqa: ANN001, ANN201
+    def discriminator_loss(self, real, fake, labels):
         terms = super().discriminator_loss(real, fake, labels)
         if self.critic_steps in self.nan_loss_at:
             terms["loss"] = terms["loss"] * float("nan")

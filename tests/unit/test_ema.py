@@ -55,7 +55,9 @@ def test_tracked_batch_norm_statistics_are_those_of_the_averaged_weights() -> No
         expected.train()(torch.randn(64, 8, generator=torch.Generator().manual_seed(3)))
     for (name, got), want in zip(model.ema_generator.named_buffers(), expected.buffers()):
         assert_close(got, want, rtol=0, atol=0, msg=name)
-    assert not torch.equal(model.ema_generator.project[1].running_mean, model.generator.project[1].running_mean)
+    assert not torch.equal(
+        model.ema_generator.project[1].running_mean, model.generator.project[1].running_mean
+    )
 
 
 def test_copied_batch_norm_statistics_are_the_generators() -> None:

@@ -133,7 +133,7 @@ def images(n: int, seed: int) -> Tensor:
     return torch.rand(n, 1, 4, 4, generator=torch.Generator().manual_seed(seed))
 
 
-def scores(real: Tensor, fake: Tensor, metrics=("fid", "kid"), **kwargs) -> dict[str, float]:  # noqa: ANN001
+def scores(real: Tensor, fake: Tensor, metrics=("fid", "kid"), **kwargs) -> dict[str, float]:
     m = ImageMetrics(TinyExtractor(), metrics, **kwargs)
     m.update(real, real=True)
     m.update(fake, real=False)
@@ -203,12 +203,12 @@ def test_images_are_mapped_from_minus_one_one_to_uint8() -> None:
     assert to_uint8(torch.tensor([-1.0, 0.0, 1.0, 2.0])).tolist() == [0, 128, 255, 255]
 
 
-def test_missing_inception_weights_give_one_clear_sentence(monkeypatch, tmp_path) -> None:  # noqa: ANN001
+def test_missing_inception_weights_give_one_clear_sentence(monkeypatch, tmp_path) -> None:
     import urllib.error
 
     import torch_fidelity.feature_extractor_inceptionv3 as fidelity
 
-    def offline(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def offline(*args, **kwargs):
         raise urllib.error.URLError("Name or service not known")
 
     monkeypatch.setattr(fidelity, "load_state_dict_from_url", offline)
@@ -224,7 +224,7 @@ def test_missing_inception_weights_give_one_clear_sentence(monkeypatch, tmp_path
         build_feature_extractor("vgg")
 
 
-def test_inception_wrapper_maps_grey_minus_one_one_images_to_uint8_rgb(monkeypatch) -> None:  # noqa: ANN001
+def test_inception_wrapper_maps_grey_minus_one_one_images_to_uint8_rgb(monkeypatch) -> None:
     import torch_fidelity.feature_extractor_inceptionv3 as fidelity
 
     # Random weights stand in for the downloaded ones: what is checked is the input the network receives.

@@ -11,7 +11,7 @@ from torch.testing import assert_close
 from gan_lightning.penalties import dragan_penalty, gradient_penalty, one_sided_gradient_penalty, perturb
 
 
-def linear_critic(norm: float, shape: tuple[int, ...]):  # noqa: ANN201
+def linear_critic(norm: float, shape: tuple[int, ...]):
     """D(x) = w . x with ||w|| = norm: its input gradient is w everywhere."""
     w = torch.randn(math.prod(shape), generator=torch.Generator().manual_seed(0))
     w = w / w.norm() * norm
