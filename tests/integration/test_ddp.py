@@ -14,8 +14,10 @@ averaged gradient is the single process's gradient on the union of the ranks' ba
 the same batch, the data are not shuffled (DistributedSampler then gives rank r the rows r, r + 2, ... of each
 global batch) and every random draw inside a training step (latents, interpolation weights, perturbations) is
 made for the *global* batch from a seed that depends only on the batch index, and each rank keeps its rows
-r::2 (:class:`ShardedRandomness`). DRAGAN is left out of the second check: its perturbation is scaled by the
-std of the per-rank batch, a batch statistic that legitimately differs from the global batch's.
+r::2 (:class:`ShardedRandomness`). DRAGAN, RaSGAN and RaLSGAN are left out of the second check: DRAGAN's
+perturbation is scaled by the std of the per-rank batch, and the relativistic average losses compare each sample
+with the mean critic output of the per-rank batch, batch statistics that legitimately differ from the global
+batch's (as batch norm's do).
 
 This file is also the worker: ``torchrun --nproc_per_node 2 tests/integration/test_ddp.py OUT`` trains every variant and
 writes each rank's parameters to ``OUT/<variant>_rank<r>.pt``.
@@ -46,7 +48,7 @@ from gan_lightning.networks import MLPAutoencoder, MLPDiscriminator, MLPGenerato
 GLOBAL_BATCH, BATCHES, N_CRITIC = 32, 6, 2
 # Batch statistics inside the loss: the DDP result is a different (valid) estimator, not the same number
 # (DRAGAN: the std of the real batch; EBGAN's pulling-away term, off by default, would be another).
-NOT_BATCH_EQUIVALENT = {"DRAGAN"}
+NOT_BATCH_EQUIVALENT = {"DRAGAN", "RaSGAN", "RaLSGAN"}
 # Variants whose critic is not a plain MLP critic.
 DISCRIMINATORS = {"EBGAN": lambda: MLPAutoencoder(hidden_dim=16, depth=2, code_dim=4)}
 
