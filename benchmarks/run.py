@@ -3,7 +3,7 @@
 quick: the framework overhead (DCGAN 28x28, NS-GAN and WGAN-GP, 4 rounds of 10 generator steps per arm) and a
 reduced mode-collapse table (NS-GAN, WGAN-GP and LSGAN on ring and grid, 2 seeds, 1,000 generator steps).
 full: the overhead with 10 rounds of 20 steps, the whole mode-collapse table (9 variants, 5 seeds), the shipped
-best configs (configs/toy/best_*.yaml, 5 seeds), the MNIST comparison of six objectives (20 epochs, 3 seeds), the
+best and fast configs (configs/toy/best_*.yaml, fast_*.yaml, 5 seeds, in one run), the MNIST comparison of six objectives (20 epochs, 3 seeds), the
 Stacked MNIST mode table (9 models, 2 epochs of 128,000 images, 3 seeds) and the GPU throughput (skipped with a
 message where there is no CUDA device). The best configs and the MNIST and Stacked MNIST runs use the GPU when
 there is one; on 2 CPU cores the best configs take about 100 minutes (15 CPU minutes a grid run, 25 a ring run),
@@ -47,7 +47,9 @@ def steps(mode: str, out: Path, jobs: int) -> list[tuple[str, list[str]]]:
         "toy_modes.py",
         *[
             arg
-            for config in sorted(ROOT.glob("configs/toy/best_*.yaml"))
+            for config in sorted(
+                [*ROOT.glob("configs/toy/best_*.yaml"), *ROOT.glob("configs/toy/fast_*.yaml")]
+            )
             for arg in ("--config", str(config.relative_to(ROOT)))
         ],
         "--seeds",

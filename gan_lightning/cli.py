@@ -8,6 +8,11 @@ gan-lightning fit --print_config --config configs/mnist/nsgan.yaml
 
 Every Trainer the CLI builds writes its checkpoints atomically (``AtomicCheckpointIO``) and answers SIGTERM /
 SIGUSR1 with a checkpoint and exit status 143 / 138 (``SignalCheckpoint``); see docs/scaling.md.
+
+Where a run goes: ``--trainer.default_root_dir DIR`` (default ``runs``) moves the whole run (logs, checkpoints,
+samples, config.yaml) unless the logger is given a ``save_dir`` of its own (one other than ``runs``). The run's
+``version_N`` folder is claimed atomically before anything is written (:func:`claim_version`), so runs started
+together with the same root never share one.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pathlib import Path
 import lightning as L
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from yaml import YAMLError, safe_load
@@ -41,11 +47,13 @@ PARSER_KWARGS = {
     **{name: {"exit_on_error": False} for name in LightningCLI.subcommands()},
 }
 
+DEFAULT_ROOT = "runs"  # a logger save_dir of this value follows --trainer.default_root_dir
+
 TRAINER_DEFAULTS = {
-    "default_root_dir": "runs",
+    "default_root_dir": DEFAULT_ROOT,
     "logger": {
         "class_path": "lightning.pytorch.loggers.CSVLogger",
-        "init_args": {"save_dir": "runs", "name": "gan"},
+        "init_args": {"save_dir": DEFAULT_ROOT, "name": "gan"},
     },
 }
 
@@ -84,8 +92,17 @@ class GANCLI(LightningCLI):
         parser.add_lightning_class_args(SignalCheckpoint, "signal_checkpoint")
 
     def instantiate_trainer(self, **kwargs):  # LightningCLI's signature
+        # The run's version_N folder is claimed (created) before the Trainer exists, so that runs started
+        # together with the same root get distinct folders; it is removed again if the Trainer cannot be built.
+        claimed = _claim_logger_versions(self._get(self.config_init, "trainer", default={}).get("logger"))
+        try:
+            trainer = super().instantiate_trainer(**kwargs)
+        except BaseException:
+            for folder in claimed:
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+            raise
         # Checkpoints are written through a temporary file in their folder, then renamed into place.
-        trainer = super().instantiate_trainer(**kwargs)
         use_atomic_checkpoint_io(trainer)
         return trainer
 
@@ -100,6 +117,45 @@ class GANCLI(LightningCLI):
         paths = config.get("config") or []
         if paths and hasattr(logger, "init_args") and logger.init_args.get("name") == "gan":
             logger.init_args.name = Path(str(paths[0])).stem
+        # --trainer.default_root_dir moves the whole run: a logger whose save_dir is the default follows it.
+        root = trainer.get("default_root_dir")
+        if hasattr(logger, "init_args") and root is not None and str(root) != DEFAULT_ROOT:
+            if str(logger.init_args.get("save_dir")) == DEFAULT_ROOT:
+                logger.init_args.save_dir = str(root)
+
+
+def claim_version(root: str | os.PathLike) -> int:
+    """Create the first free ``root/version_N`` folder and return N.
+
+    ``os.mkdir`` fails if the folder exists, so of several processes that choose the same N only one gets it;
+    the others try N + 1 and so on. Lightning's own choice (the next number after those listed) is not atomic.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    taken = [int(m[1]) for p in root.iterdir() if (m := re.fullmatch(r"version_(\d+)", p.name))]
+    version = max(taken, default=-1) + 1
+    while True:
+        try:
+            os.mkdir(root / f"version_{version}")
+            return version
+        except FileExistsError:
+            version += 1
+
+
+def _claim_logger_versions(loggers: object) -> list[Path]:
+    """Give every CSV / TensorBoard logger without a version one claimed by :func:`claim_version` (on rank 0;
+    the other ranks write nothing there). Returns the folders created."""
+    if rank_zero_only.rank != 0:
+        return []
+    claimed = []
+    for logger in loggers if isinstance(loggers, list | tuple) else [loggers]:
+        if not isinstance(logger, CSVLogger | TensorBoardLogger) or logger._version is not None:
+            continue
+        if "://" in str(logger.root_dir):  # a remote file system: Lightning's own numbering
+            continue
+        logger._version = claim_version(logger.root_dir)  # read by the loggers' version / log_dir properties
+        claimed.append(Path(logger.root_dir) / f"version_{logger._version}")
+    return claimed
 
 
 def _config_paths(argv: list[str]) -> list[str]:
@@ -155,6 +211,8 @@ def one_line(error: BaseException) -> str:
     if not any(mark in text for mark in ('Parser key "', *_NOISE)):
         return text.splitlines()[0]  # not jsonargparse's: its first line says it
     keys = re.findall(r'Parser key "([^"]+)"', text)
+    if (at := text.find("expects a function or a callable class: Parser key")) >= 0:
+        keys.insert(text.count('Parser key "', 0, at), "init_args")  # an optimizer's own argument (its lr)
     classes = re.findall(r"class_path '([^']+)'", text)
     details = []
     for raw in text.splitlines():
@@ -165,7 +223,7 @@ def one_line(error: BaseException) -> str:
             details.append(line)
     detail = details[-1] if details else text.splitlines()[0]
     key = ".".join(keys)
-    given = re.search(r"^\s*Given value: (.*)$", text, re.MULTILINE)
+    given = re.search(r"^\s*Given value: (.*?)(?:\. Got value: .*)?$", text, re.MULTILINE)
     literals = re.findall(r"Expected a typing\.Literal\[(.*?)\]", text)
     if literals and all(line.startswith("Expected a typing.Literal") for line in details):  # a union of them
         allowed = ", ".join(v.strip().strip("'") for group in literals for v in group.split(","))
@@ -181,6 +239,14 @@ def one_line(error: BaseException) -> str:
     elif match := re.match(r"Expected a <class '([\w.]+)'>(?:\. Got value: (.*))?", detail):
         value = match[2] if match[2] is not None else given[1] if given else None
         detail = f"expected {match[1]}" + (f", got {value!r}" if value is not None else "")
+    elif (match := re.match(r"Expected a dot import path string: (.*)", detail)) and (
+        "Expected a <class 'float'>" in details  # a float or a tensor (an optimizer's lr): no number
+    ):
+        lr = keys[-1:] == ["lr"]
+        detail = f"{'the learning rate must be a finite positive' if lr else 'expected a'} number, got {match[1]!r}"
+    elif match := re.search(r"expects a function or a callable class: (.*)", detail):  # e.g. the optimizer
+        key = f"{key}.class_path" if key else "class_path"
+        detail = f"no class {given[1] if given else match[1]!r}{_known_classes(key)}"
     elif match := re.match(r"Expected a dot import path string: (.*)", detail):
         key = f"{key}.class_path" if key else "class_path"
         detail = f"no class {match[1]!r}{_known_classes(key)}"

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -279,11 +281,44 @@ def format_table(results: dict[str, float], title: str = "") -> str:
     return "\n".join(lines)
 
 
+def _write_text_atomically(path: Path, text: str) -> None:
+    """``path`` holds ``text`` or what it held before: a temporary file in its folder, then ``os.replace``."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as file:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(file.fileno(), 0o666 & ~umask)  # as an ordinary write would leave it (mkstemp: 0o600)
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def write_report(results: dict[str, float], info: dict[str, Any], out: Path, title: str) -> None:
-    """``out``.json (``info`` plus the metrics) and ``out``.md (the table), and the table printed."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """The table printed, then ``out``.json (``info`` plus the metrics) and ``out``.md (the table).
+
+    The table is printed first, so that a destination that cannot be written loses no metric; each file is
+    written atomically (a temporary file in its folder, then renamed into place).
+
+    Raises:
+        OSError: a file could not be written; one line naming it.
+    """
     table = format_table(results, title)
-    out.with_suffix(".json").write_text(json.dumps({**info, "metrics": results}, indent=2) + "\n")
-    out.with_suffix(".md").write_text(table + "\n")
-    print(table)
+    print(table, flush=True)
+    files = {
+        out.with_suffix(".json"): json.dumps({**info, "metrics": results}, indent=2) + "\n",
+        out.with_suffix(".md"): table + "\n",
+    }
+    for path, text in files.items():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_text_atomically(path, text)
+        except OSError as error:
+            raise OSError(
+                f"could not write the report {path}: {error.strerror or error} (the metrics are printed above)"
+            ) from error
     print(f"Saved {out.with_suffix('.json')} and {out.with_suffix('.md')}")

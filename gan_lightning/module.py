@@ -219,11 +219,18 @@ class GANModule(L.LightningModule):
     def _make_optimizer(self, key: str, factory: OptimizerCallable | None, network: nn.Module):
         cls, kwargs = self.default_optimizer
         try:
-            return (factory or (lambda p: cls(p, **kwargs)))(network.parameters())
+            optimizer = (factory or (lambda p: cls(p, **kwargs)))(network.parameters())
         except ValueError as error:  # torch.optim: "Invalid learning rate: -1.0"
             raise ValueError(
                 f"model.{key}: {error} (learning rate, eps and weight decay must be >= 0, betas in [0, 1))"
             ) from error
+        for group in optimizer.param_groups:  # torch.optim takes an infinite one (YAML's .inf)
+            if not 0 <= float(group.get("lr", 0.0)) < float("inf"):
+                raise ValueError(
+                    f"model.{key}.init_args.lr: the learning rate must be a finite positive number, "
+                    f"got {float(group['lr'])}"
+                )
+        return optimizer
 
     def _scheduler_of(self, network: str):
         wanted = self.g_scheduler if network == "g" else self.d_scheduler

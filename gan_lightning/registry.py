@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
+import torch
+
 import gan_lightning.data as data
 import gan_lightning.networks as networks
 import gan_lightning.techniques  # noqa: F401 - techniques are configured by class_path
@@ -19,7 +21,16 @@ PACKAGES: dict[str, ModuleType] = {"model": variants, "data": data}
 
 
 def known_classes(key: str) -> list[str]:
-    """The short class names a ``class_path`` under the config key ``key`` may take (empty if unknown)."""
+    """The short class names a ``class_path`` under the config key ``key`` may take (empty if unknown);
+    torch's optimizer classes, by their import paths, under ``model.g_optimizer`` and ``model.d_optimizer``."""
+    if key.split(".")[-2:-1] in (["g_optimizer"], ["d_optimizer"]) or key in ("g_optimizer", "d_optimizer"):
+        return [
+            f"torch.optim.{name}"
+            for name, cls in vars(torch.optim).items()
+            if isinstance(cls, type)
+            and issubclass(cls, torch.optim.Optimizer)
+            and cls.__name__ != "Optimizer"
+        ]
     if "generator" in key or "discriminator" in key:
         package: ModuleType | None = networks
     else:

@@ -18,7 +18,7 @@ import yaml
 from lightning.pytorch.cli import LightningArgumentParser
 
 import gan_lightning.registry  # noqa: F401 - the library's classes under their short names
-from gan_lightning.checkpoints import load_checkpoint
+from gan_lightning.checkpoints import check_checkpoint_fits, load_checkpoint
 from gan_lightning.module import GANModule
 
 
@@ -60,8 +60,8 @@ def load_run(
 
     Raises:
         FileNotFoundError: no checkpoint or no config at the given path.
-        ValueError: a checkpoint that is unreadable, not a Lightning checkpoint, or refused by weights-only
-            loading (one line naming the file).
+        ValueError: a checkpoint that is unreadable, not a Lightning checkpoint, refused by weights-only
+            loading, or of another variant or other networks than the config's (one line naming the file).
     """
     ckpt_path = Path(ckpt_path)
     if not ckpt_path.is_file():
@@ -80,5 +80,7 @@ def load_run(
     module, datamodule = built.model, built.data
     checkpoint = load_checkpoint(ckpt_path, weights_only=weights_only)
     module.on_load_checkpoint(checkpoint)  # gives an EMA generator a home before the weights load
+    # Another variant or other network sizes than the config's: one line naming the first key that differs.
+    check_checkpoint_fits(module, checkpoint, ckpt_path)
     module.load_state_dict(checkpoint["state_dict"])
     return module.to(device).eval(), datamodule

@@ -19,6 +19,8 @@ Norm = Literal["batch", "layer", "instance", "none"]
 
 def _start_size(image_size: int) -> tuple[int, int]:
     """(start resolution, number of doublings) for a supported image size."""
+    if image_size < 8:  # log2 of 0 or a negative size: math domain error
+        raise ValueError(f"image_size must be 28 or a power of two >= 8 (e.g. 32, 64), got {image_size}")
     start = 7 if image_size % 7 == 0 else 4
     doublings = math.log2(image_size / start)
     if not doublings.is_integer() or doublings < 1:

@@ -36,6 +36,10 @@ class DRAGAN(NSGAN):
         perturbation_scale: float = 0.5,
         **kwargs: Any,
     ) -> None:
+        if not dragan_weight >= 0:  # `not >=`: NaN fails too
+            raise ValueError(f"model.dragan_weight must be >= 0, got {dragan_weight}")
+        if not perturbation_scale >= 0:
+            raise ValueError(f"model.perturbation_scale must be >= 0, got {perturbation_scale}")
         super().__init__(generator, discriminator, **kwargs)
         if has_batch_norm(discriminator):
             raise ValueError(

@@ -48,6 +48,8 @@ class LSGAN(GANModule):
         mean_matching_weight: float = 0.0,
         **kwargs: Any,
     ) -> None:
+        if not mean_matching_weight >= 0:  # `not >=`: NaN fails too
+            raise ValueError(f"model.mean_matching_weight must be >= 0, got {mean_matching_weight}")
         super().__init__(generator, discriminator, **kwargs)
         self.a, self.b, self.c = a, b, c
         self.mean_matching_weight = mean_matching_weight

@@ -28,6 +28,8 @@ class MaximumLikelihoodGAN(NSGAN):
     def __init__(
         self, generator: nn.Module, discriminator: nn.Module, max_logit: float = 50.0, **kwargs: Any
     ) -> None:
+        if not max_logit > 0:  # `not >`: NaN fails too
+            raise ValueError(f"model.max_logit must be positive, got {max_logit}")
         super().__init__(generator, discriminator, **kwargs)
         self.max_logit = max_logit
 

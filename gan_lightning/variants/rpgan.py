@@ -34,6 +34,8 @@ class RpGAN(RSGAN):
         penalty_every: int = 1,
         **kwargs: Any,
     ) -> None:
+        if not gamma > 0:  # `not >`: NaN fails too
+            raise ValueError(f"model.gamma must be positive, got {gamma}")
         techniques = [R1R2Penalty(gamma, gamma, penalty_every), *(kwargs.pop("techniques", None) or [])]
         super().__init__(generator, discriminator, techniques=techniques, **kwargs)
         self.gamma = gamma

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -35,8 +36,8 @@ class WGAN(GANModule):
         **kwargs: Any,
     ) -> None:
         super().__init__(generator, discriminator, n_critic=n_critic, **kwargs)
-        if clip_value <= 0:
-            raise ValueError(f"model.clip_value must be positive, got {clip_value}")
+        if not 0 < clip_value < math.inf:  # NaN fails too
+            raise ValueError(f"model.clip_value must be a finite positive number, got {clip_value}")
         self.clip_value = clip_value
 
     def discriminator_loss(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> dict[str, Tensor]:

@@ -31,6 +31,8 @@ class WGANGP(GANModule):
         gp_weight: float = 10.0,
         **kwargs: Any,
     ) -> None:
+        if not gp_weight >= 0:  # `not >=`: NaN fails too
+            raise ValueError(f"model.gp_weight must be >= 0, got {gp_weight}")
         super().__init__(generator, discriminator, n_critic=n_critic, **kwargs)
         if has_batch_norm(discriminator):
             raise ValueError(

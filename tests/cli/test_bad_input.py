@@ -34,12 +34,14 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     ring = mlp_nets(256, 3)  # the networks of configs/toy/wgan_gp_ring.yaml
     nsgan = saved_checkpoint(variants.NSGAN(*ring), folder / "nsgan.ckpt")
     small = saved_checkpoint(variants.WGANGP(*mlp_nets(16, 3)), folder / "small.ckpt")
+    ring_ckpt = saved_checkpoint(variants.WGANGP(*mlp_nets(256, 3)), folder / "ring.ckpt")  # fits RING
     data = Path(nsgan).read_bytes()
     (folder / "truncated.ckpt").write_bytes(data[: len(data) // 2])
     names = ("bad.yaml", "random.ckpt", "foreign.ckpt", "truncated.ckpt")
     return {
         "nsgan": nsgan,
         "small": small,
+        "ring": ring_ckpt,
         "folder": str(folder),
         **{n.split(".")[0]: str(folder / n) for n in names},
     }
@@ -114,12 +116,54 @@ CASES = [
         ["--ckpt_path", "{small}"],
         ["small.ckpt", "generator.net.0.weight", "(16, 2)", "(256, 2)"],
     ),
+    (
+        "learning rate nan",
+        ["--model.g_optimizer.init_args.lr", "nan"],
+        ["model.g_optimizer.init_args.lr", "learning rate must be a finite positive number", "'nan'"],
+    ),
+    (
+        "unknown optimizer class",
+        ["--model.g_optimizer", "torch.optim.Adamm"],
+        ["model.g_optimizer", "'torch.optim.Adamm'", "known: torch.optim.", "torch.optim.Adam,", "SGD"],
+    ),
+    (
+        "DCGAN image size 0",
+        ["fit", "--config", MNIST, "--model.generator.init_args.image_size", "0"],
+        ["image_size", "power of two >= 8", "got 0"],
+    ),
+    ("negative gp_weight", ["--model.gp_weight", "-1"], ["model.gp_weight must be >= 0", "-1"]),
+    (
+        "negative gp_weight of WGANOneSided",
+        ["--model.class_path", "WGANOneSided", "--model.gp_weight", "-0.5"],
+        ["model.gp_weight must be >= 0", "-0.5"],
+    ),
+    (
+        "negative dragan_weight",
+        ["--model.class_path", "DRAGAN", "--model.dragan_weight", "-2"],
+        ["model.dragan_weight must be >= 0", "-2"],
+    ),
+    (
+        "negative clip_value",
+        ["--model.class_path", "WGAN", "--model.clip_value", "-0.01"],
+        ["model.clip_value", "positive", "-0.01"],
+    ),
+    (
+        "sample: checkpoint of other networks than the config's",
+        ["sample", "--ckpt_path", "{small}", "--config", RING, "--out", "{folder}/never.png"],
+        ["small.ckpt", "generator.net.0.weight", "(16, 2)", "(256, 2)"],
+    ),
+    (
+        "evaluate: report that cannot be written",
+        ["evaluate", "--ckpt_path", "{ring}", "--config", RING, "--num_generated", "64", "--quiet"]
+        + ["--out", "{random}/metrics"],  # under a file: no folder can be made there, even by root
+        ["could not write the report", "random.ckpt/metrics.json", "printed above"],
+    ),
 ]
 
 
 def command(args: list[str], files: dict[str, str]) -> list[str]:
     args = [a.format(**files) for a in args]
-    return args if args[0] in ("fit", "fitt") else [*FIT, *args]
+    return args if args[0] in ("fit", "fitt", "sample", "evaluate") else [*FIT, *args]
 
 
 @pytest.mark.parametrize(("case", "args", "expected"), CASES, ids=[c[0] for c in CASES])

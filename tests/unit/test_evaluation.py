@@ -10,7 +10,7 @@ import torch
 from torch.testing import assert_close
 
 from gan_lightning.callbacks import Evaluation
-from gan_lightning.evaluator import Evaluator, generated_batches, real_vs_real
+from gan_lightning.evaluator import Evaluator, generated_batches, real_vs_real, write_report
 from gan_lightning.metrics import ImageMetrics
 from gan_lightning.variants import NSGAN
 from tests.helpers import PixelProjection, mlp_nets, tiny_dcgan, tiny_mnist
@@ -52,3 +52,16 @@ def test_real_vs_real_splits_at_random_not_first_half_against_second() -> None:
     between_halves = ordered.compute()["fid"]
     random_halves = real_vs_real(images, PixelProjection(), ["fid"], seed=0)["fid"]
     assert between_halves > 1.0 and 0 <= random_halves < between_halves / 10
+
+
+def test_write_report_prints_the_table_before_writing_it_atomically(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_report({"fid": 12.5}, {"ckpt": "x"}, tmp_path / "run" / "metrics", "x.ckpt")
+    assert "12.5" in capsys.readouterr().out and "12.5" in (tmp_path / "run" / "metrics.md").read_text()
+    # No temporary file is left behind.
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["metrics.json", "metrics.md"]
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OSError, match=r"could not write the report .*file/metrics\.json.*printed above"):
+        write_report({"fid": 3.25}, {}, tmp_path / "file" / "metrics", "")  # under a file: no folder there
+    assert "3.25" in capsys.readouterr().out  # the metrics were printed all the same
