@@ -11,7 +11,7 @@ the MNIST comparison about 3 hours (18 runs, two at a time) and Stacked MNIST se
 
 Every script prints its tables and writes JSON, Markdown and PNG files to ``--out`` (benchmarks/results).
 ``--only`` runs some of the steps (overhead, toy_modes, toy_modes_best, mnist_comparison, mnist_equal_budget,
-stacked_mnist, gpu_throughput), e.g. to split the full run over two sittings; the toy, MNIST and Stacked MNIST
+mnist_best, stacked_mnist, gpu_throughput), e.g. to split the full run over two sittings; the toy, MNIST and Stacked MNIST
 scripts also reuse the cells they cached in ``--out``/cache, so an interrupted run resumes where it stopped.
 
     python benchmarks/run.py quick
@@ -60,6 +60,7 @@ def steps(mode: str, out: Path, jobs: int) -> list[tuple[str, list[str]]]:
         "toy_modes_best",
         *common,
     ]
+    mnist_best = [str(path.relative_to(ROOT)) for path in sorted(ROOT.glob("configs/mnist/best*.yaml"))]
     return [
         ("overhead", ["overhead.py", "--rounds", "10", "--steps", "20", *common]),
         ("toy_modes", ["toy_modes.py", "--seeds", "5", "--jobs", str(jobs), *common]),
@@ -76,6 +77,7 @@ def steps(mode: str, out: Path, jobs: int) -> list[tuple[str, list[str]]]:
                 *("--grid-epochs", "6", "12", "30", "60", "120", "--name", "mnist_120ep_3s", *common),
             ],
         ),
+        ("mnist_best", ["mnist_best.py", "--configs", *mnist_best, "--seeds", "3", "--jobs", "1", *common]),
         (
             "stacked_mnist",
             [

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import lightning as L
 from lightning.fabric.utilities.exceptions import MisconfigurationException
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
@@ -94,7 +95,10 @@ class GANCLI(LightningCLI):
     def instantiate_trainer(self, **kwargs):  # LightningCLI's signature
         # The run's version_N folder is claimed (created) before the Trainer exists, so that runs started
         # together with the same root get distinct folders; it is removed again if the Trainer cannot be built.
-        claimed = _claim_logger_versions(self._get(self.config_init, "trainer", default={}).get("logger"))
+        trainer_config = self._get(self.config_init, "trainer", default={})
+        claimed = _claim_logger_versions(trainer_config.get("logger"))
+        given = trainer_config.get("callbacks") or []  # copied: the Trainer appends its own to this list
+        given = list(given) if isinstance(given, list | tuple) else [given]
         try:
             trainer = super().instantiate_trainer(**kwargs)
         except BaseException:
@@ -104,6 +108,10 @@ class GANCLI(LightningCLI):
             raise
         # Checkpoints are written through a temporary file in their folder, then renamed into place.
         use_atomic_checkpoint_io(trainer)
+        # Lightning's default checkpoint keeps only epoch=E-step=S.ckpt; the CLI's also keeps last.ckpt, the name
+        # that `evaluate`, `sample` and --ckpt_path last resume from. A ModelCheckpoint in the config is left as is.
+        if trainer.checkpoint_callback is not None and not any(isinstance(c, ModelCheckpoint) for c in given):
+            trainer.checkpoint_callback.save_last = True
         return trainer
 
     def before_instantiate_classes(self) -> None:
