@@ -69,13 +69,38 @@ def fit_and_evaluate(config: str, seed: int, args: dict) -> dict:
         fit_seconds = time.perf_counter() - start
         (last,) = Path(root).glob("*/version_*/checkpoints/last.ckpt")
         metrics_path = Path(root) / "metrics"
-        _cli("evaluate", "--ckpt_path", str(last), "--out", str(metrics_path), "--quiet", threads=args["threads"])
+        _cli(
+            "evaluate",
+            "--ckpt_path",
+            str(last),
+            "--out",
+            str(metrics_path),
+            "--quiet",
+            threads=args["threads"],
+        )
         grid = out / f"{name}_samples.png"
-        _cli("sample", "--ckpt_path", str(last), "--n", "100", "--nrow", "10", "--out", str(grid), "--quiet",
-             threads=args["threads"])
+        _cli(
+            "sample",
+            "--ckpt_path",
+            str(last),
+            "--n",
+            "100",
+            "--nrow",
+            "10",
+            "--out",
+            str(grid),
+            "--quiet",
+            threads=args["threads"],
+        )
         metrics = json.loads(metrics_path.with_suffix(".json").read_text())
-    return {"config": config, "seed": seed, "fit_seconds": fit_seconds, "device": _device(), "grid": grid.name,
-            "metrics": metrics}
+    return {
+        "config": config,
+        "seed": seed,
+        "fit_seconds": fit_seconds,
+        "device": _device(),
+        "grid": grid.name,
+        "metrics": metrics,
+    }
 
 
 def _value(run: dict, key: str) -> float:

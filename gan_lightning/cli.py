@@ -17,15 +17,18 @@ together with the same root never share one.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 import re
 import signal
 import sys
+import warnings
 from argparse import ArgumentError
 from pathlib import Path
 
 import lightning as L
+from jsonargparse import ArgumentParser
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
@@ -37,7 +40,7 @@ from yaml import YAMLError, safe_load
 from gan_lightning.callbacks import Evaluation, RunSummary, SampleGrid, SaveConfigToLoggers, SignalCheckpoint
 from gan_lightning.callbacks.progress import EpochLines
 from gan_lightning.checkpoints import load_checkpoint, use_atomic_checkpoint_io
-from gan_lightning.commands import COMMANDS  # subcommands that are not Lightning's: name -> "module:function"
+from gan_lightning.commands import COMMAND_HELP, COMMANDS  # subcommands that are not Lightning's
 from gan_lightning.module import GANModule
 from gan_lightning.registry import known_classes  # importing it registers the short class names
 from gan_lightning.signals import StopSignal, exit_code
@@ -84,6 +87,14 @@ class GANCLI(LightningCLI):
         if path and path not in ("last", "best", "hpc", "registry") and "://" not in str(path):
             load_checkpoint(path, weights_only=self.config[subcommand].get("weights_only") is not False)
         # No super(): LightningCLI's would let the checkpoint's hparams override the config and command line.
+
+    def _add_subcommands(self, parser, **kwargs) -> None:
+        # The library's commands run before LightningCLI parses anything (main); they are listed here so that
+        # `gan-lightning --help` shows every command.
+        super()._add_subcommands(parser, **kwargs)
+        for name, target in COMMANDS.items():
+            listed = ArgumentParser(prog=f"gan-lightning {name}", description=COMMAND_HELP.get(name, target))
+            parser._subcommands_action.add_subcommand(name, listed, help=COMMAND_HELP.get(name, ""))
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.add_lightning_class_args(SampleGrid, "sample_grid")
@@ -164,6 +175,17 @@ def _claim_logger_versions(loggers: object) -> list[Path]:
         logger._version = claim_version(logger.root_dir)  # read by the loggers' version / log_dir properties
         claimed.append(Path(logger.root_dir) / f"version_{logger._version}")
     return claimed
+
+
+def _check_command(argv: list[str]) -> None:
+    """A first word that is no command: one line with the closest command names (a typo such as `evalute`)."""
+    if not argv or argv[0].startswith("-"):
+        return
+    known = [*LightningCLI.subcommands(), *COMMANDS]
+    if argv[0] not in known:
+        close = difflib.get_close_matches(argv[0], known, n=2)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise ValueError(f"unknown command {argv[0]!r}{hint} (commands: {', '.join(known)})")
 
 
 def _config_paths(argv: list[str]) -> list[str]:
@@ -280,8 +302,12 @@ def main(args: list[str] | None = None) -> None:
             module, function = COMMANDS[argv[0]].split(":")
             getattr(importlib.import_module(module), function)(argv[1:])
         else:
+            _check_command(argv)
             _check_yaml(argv)
-            GANCLI(args=argv)
+            with warnings.catch_warnings():
+                # The args given here are sys.argv's own (less --debug): LightningCLI's warning about both is moot.
+                warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
+                GANCLI(args=argv)
     except StopSignal as stop:  # a checkpoint was written; exit as the signal would have ended the process
         if rank_zero_only.rank == 0:
             print(f"gan-lightning: {stop}", file=sys.stderr)

@@ -1,4 +1,9 @@
-"""`gan-lightning sample`: samples of a checkpoint, from seeded latents, as a picture or as arrays."""
+"""`gan-lightning sample`: samples of a checkpoint, from seeded latents, as a picture or as arrays.
+
+gan-lightning sample --ckpt_path RUN/checkpoints/last.ckpt --n 100 --out samples.png
+gan-lightning sample --ckpt_path ... --truncation 0.7           # the truncation trick
+gan-lightning sample --ckpt_path ... --interpolate 10 --n 80    # 8 slerp paths of 10 steps, + a GIF
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import torch
 
 from gan_lightning.callbacks.progress import progress_bar
 from gan_lightning.commands import add_weights_only_argument
+from gan_lightning.latents import interpolation_latents, seeded_latents, truncate
 from gan_lightning.runs import load_run, resolve_device
 
 
@@ -23,6 +29,16 @@ def main(argv: list[str]) -> Path:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--nrow", type=int, default=None, help="images per grid row (default: square / per class)"
+    )
+    parser.add_argument(
+        "--truncation", type=float, default=1.0, help="psi in [0, 1]: latents scaled towards 0 (1: off)"
+    )
+    parser.add_argument(
+        "--interpolate",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help="n // STEPS slerp paths between seeded latents, one per row, and an animated GIF beside --out",
     )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--batch_size", type=int, default=500, help="samples generated at a time")
@@ -40,11 +56,26 @@ def main(argv: list[str]) -> Path:
     out = out if out.suffix == f".{fmt}" else out.with_suffix(f".{fmt}")
     out.parent.mkdir(parents=True, exist_ok=True)
 
+    if args.interpolate and args.n < args.interpolate:
+        raise ValueError(
+            f"--n ({args.n}) must be at least --interpolate ({args.interpolate}): one path at least"
+        )
     module, datamodule = load_run(args.ckpt_path, args.config, resolve_device(args.device), args.weights_only)
-    generator = torch.Generator().manual_seed(args.seed)
-    z = torch.randn(args.n, module.generator.latent_dim, generator=generator)
-    # Conditional models: one class per grid row, in order.
-    labels = module.grid_labels(args.n).to(module.device) if module.num_classes else None
+    latent_dim = module.generator.latent_dim
+    if args.interpolate:
+        paths, steps = args.n // args.interpolate, args.interpolate
+        args.n, args.nrow = paths * steps, steps
+        z = interpolation_latents(paths, steps, latent_dim, args.seed)
+        # Conditional models: one class per path, held along it.
+        labels = (
+            torch.arange(paths).repeat_interleave(steps) % module.num_classes if module.num_classes else None
+        )
+    else:
+        z = seeded_latents(args.n, latent_dim, args.seed)
+        # Conditional models: one class per grid row, in order.
+        labels = module.grid_labels(args.n) if module.num_classes else None
+    z = truncate(z, args.truncation)
+    labels = None if labels is None else labels.to(module.device)
     parts = []
     with progress_bar(args.n, "sample", "sample", args.quiet) as bar:
         for start in range(0, args.n, args.batch_size):
@@ -66,6 +97,10 @@ def main(argv: list[str]) -> Path:
         save_image(
             samples, out, nrow=args.nrow or module.grid_width(args.n), normalize=True, value_range=(-1, 1)
         )
+        if args.interpolate:
+            save_interpolation_gif(samples, args.interpolate, out.with_suffix(".gif"))
+    elif args.interpolate:
+        raise ValueError("--interpolate needs an image model (this checkpoint generates points)")
     else:
         from gan_lightning.plotting import scatter_2d
 
@@ -73,3 +108,23 @@ def main(argv: list[str]) -> Path:
         scatter_2d(module, real, samples, out, f"{Path(args.ckpt_path).name}: {args.n} samples")
     print(f"Saved {args.n} samples to {out}")
     return out
+
+
+def save_interpolation_gif(samples: torch.Tensor, steps: int, path: Path, seconds: float = 2.0) -> Path:
+    """An animated GIF of interpolation paths: frame t shows every path's t-th image, as a square grid, and the
+    animation runs forth and back."""
+    from PIL import Image
+    from torchvision.utils import make_grid
+
+    paths = samples.reshape(-1, steps, *samples.shape[1:])
+    frames = []
+    for t in [*range(steps), *range(steps - 2, 0, -1)]:
+        grid = make_grid(
+            paths[:, t], nrow=max(1, int(len(paths) ** 0.5)), normalize=True, value_range=(-1, 1)
+        )
+        pixels = grid.mul(255).round().clamp(0, 255).byte().permute(1, 2, 0).numpy()
+        frames.append(Image.fromarray(pixels))
+    duration = max(20, int(1000 * seconds / steps))
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=duration, loop=0)
+    print(f"Saved the interpolation animation to {path}")
+    return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +75,46 @@ def test_module_entry_point_runs() -> None:
     assert done.returncode == 0, done.stderr
     for parameter in ("--model.gp_weight", "--model.n_critic", "--model.g_optimizer", "--model.d_scheduler"):
         assert parameter in done.stdout
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from gan_lightning.commands import COMMAND_HELP, COMMANDS
+
+    assert set(COMMAND_HELP) >= set(COMMANDS)  # every library command has its line in --help
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code in (0, None)
+    printed = capsys.readouterr().out
+    for name in ["fit", "validate", "test", "predict", *COMMANDS]:
+        assert f"    {name} " in printed, name
+
+
+def test_a_mistyped_command_names_the_closest_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evalute", "--ckpt_path", "x.ckpt"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1
+    assert "unknown command 'evalute'; did you mean evaluate or validate?" in error
+
+
+def test_fit_gives_no_warning_about_lightningclis_args(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gan_lightning.cli",
+            "fit",
+            "--config",
+            RING,
+            "--trainer.fast_dev_run",
+            "1",
+            "--trainer.default_root_dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "args parameter" not in run.stderr + run.stdout

@@ -132,6 +132,35 @@ def test_sample_grid_and_npz_of_images(mnist_checkpoint: Path, tmp_path: Path) -
     assert samples.shape == (6, 1, 28, 28) and samples.min() >= -1 and samples.max() <= 1
 
 
+def test_sample_interpolates_paths_row_by_row_with_a_gif_and_truncates(
+    mnist_checkpoint: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "paths.png"
+    main(
+        ["sample", "--ckpt_path", str(mnist_checkpoint), "--n", "13", "--interpolate", "4", "--out", str(out)]
+    )
+    # 13 // 4 = 3 paths of 4 steps: one path per row.
+    assert Image.open(out).size == (4 * 30 + 2, 3 * 30 + 2)
+    gif = Image.open(out.with_suffix(".gif"))
+    assert gif.n_frames == 4 + 2  # forth (4 steps) and back (2 inner steps)
+    # The ends of the paths are the generator's images of the seeded end latents.
+    module, _ = load_run(mnist_checkpoint)
+    npz = tmp_path / "paths.npz"
+    main(
+        ["sample", "--ckpt_path", str(mnist_checkpoint), "--n", "8", "--interpolate", "4", "--out", str(npz)]
+    )
+    ends = torch.randn(4, module.generator.latent_dim, generator=torch.Generator().manual_seed(0))
+    paths = torch.from_numpy(np.load(npz)["samples"]).reshape(2, 4, 1, 28, 28)
+    assert_close(paths[:, 0], module.generate(2, z=ends[:2]).float(), atol=1e-5, rtol=1e-5)
+    assert_close(paths[:, -1], module.generate(2, z=ends[2:]).float(), atol=1e-5, rtol=1e-5)
+    # --truncation psi: the generator's images of psi z.
+    main(
+        ["sample", "--ckpt_path", str(mnist_checkpoint), "--n", "3", "--truncation", "0.5", "--out", str(npz)]
+    )
+    z = torch.randn(3, module.generator.latent_dim, generator=torch.Generator().manual_seed(0))
+    assert_close(torch.from_numpy(np.load(npz)["samples"]), module.generate(3, z=0.5 * z).float())
+
+
 def test_train_evaluator_and_real_floor_on_tiny_idx_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
