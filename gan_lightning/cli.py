@@ -37,7 +37,14 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from yaml import YAMLError, safe_load
 
-from gan_lightning.callbacks import Evaluation, RunSummary, SampleGrid, SaveConfigToLoggers, SignalCheckpoint
+from gan_lightning.callbacks import (
+    Evaluation,
+    Preflight,
+    RunSummary,
+    SampleGrid,
+    SaveConfigToLoggers,
+    SignalCheckpoint,
+)
 from gan_lightning.callbacks.progress import EpochLines
 from gan_lightning.checkpoints import load_checkpoint, use_atomic_checkpoint_io
 from gan_lightning.commands import COMMAND_HELP, COMMANDS  # subcommands that are not Lightning's
@@ -88,6 +95,23 @@ class GANCLI(LightningCLI):
             load_checkpoint(path, weights_only=self.config[subcommand].get("weights_only") is not False)
         # No super(): LightningCLI's would let the checkpoint's hparams override the config and command line.
 
+    # LightningCLI runs self.<subcommand> where it exists: a GAN is validated and tested by its generator's
+    # metrics and predicts samples (gan_lightning.lightning_commands), not by loops over the data.
+    def validate(self, model, datamodule=None, ckpt_path=None, **_ignored) -> list[dict[str, float]]:
+        from gan_lightning.lightning_commands import evaluate_phase
+
+        return evaluate_phase("validate", self.trainer, model, datamodule, ckpt_path)
+
+    def test(self, model, datamodule=None, ckpt_path=None, **_ignored) -> list[dict[str, float]]:
+        from gan_lightning.lightning_commands import evaluate_phase
+
+        return evaluate_phase("test", self.trainer, model, datamodule, ckpt_path)
+
+    def predict(self, model, datamodule=None, ckpt_path=None, **_ignored) -> Path:
+        from gan_lightning.lightning_commands import predict_phase
+
+        return predict_phase(self.trainer, model, ckpt_path)
+
     def _add_subcommands(self, parser, **kwargs) -> None:
         # The library's commands run before LightningCLI parses anything (main); they are listed here so that
         # `gan-lightning --help` shows every command.
@@ -102,6 +126,7 @@ class GANCLI(LightningCLI):
         parser.add_lightning_class_args(Evaluation, "evaluation")
         parser.add_lightning_class_args(EpochLines, "progress")  # lines, not a bar, in a log file
         parser.add_lightning_class_args(SignalCheckpoint, "signal_checkpoint")
+        parser.add_lightning_class_args(Preflight, "preflight")  # writable folders, free space
 
     def instantiate_trainer(self, **kwargs):  # LightningCLI's signature
         # The run's version_N folder is claimed (created) before the Trainer exists, so that runs started

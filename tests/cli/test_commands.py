@@ -161,6 +161,35 @@ def test_sample_interpolates_paths_row_by_row_with_a_gif_and_truncates(
     assert_close(torch.from_numpy(np.load(npz)["samples"]), module.generate(3, z=0.5 * z).float())
 
 
+def test_validate_and_test_measure_the_generator_as_evaluate_does(
+    toy_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = toy_checkpoint.parent.parent / "config.yaml"
+    main(["evaluate", "--ckpt_path", str(toy_checkpoint), "--out", str(tmp_path / "evaluated")])
+    evaluated = json.loads((tmp_path / "evaluated.json").read_text())["metrics"]
+    for phase in ("validate", "test"):
+        args = ["--config", str(config), "--ckpt_path", str(toy_checkpoint)]
+        main([phase, *args, "--trainer.logger.init_args.save_dir", str(tmp_path / phase)])
+        assert f"**{phase}: {toy_checkpoint.name}**" in capsys.readouterr().out
+        (metrics_csv,) = (tmp_path / phase).rglob("metrics.csv")
+        (row,) = list(csv.DictReader(metrics_csv.open()))
+        logged = {k.split("/", 1)[1]: float(v) for k, v in row.items() if k.startswith(f"{phase}/")}
+        assert logged.keys() == evaluated.keys()
+        assert_close(logged, {k: float(v) for k, v in evaluated.items()}, equal_nan=True)
+
+
+def test_predict_writes_the_samples_of_seeded_latents(mnist_checkpoint: Path, tmp_path: Path) -> None:
+    config = mnist_checkpoint.parent.parent / "config.yaml"
+    root = tmp_path / "predict"
+    main(["predict", "--config", str(config), "--ckpt_path", str(mnist_checkpoint),
+          "--trainer.logger.init_args.save_dir", str(root)])  # fmt: skip
+    (npz,) = root.rglob("predictions.npz")
+    assert Image.open(npz.with_suffix(".png")).size == (8 * 30 + 2, 8 * 30 + 2)
+    module, _ = load_run(mnist_checkpoint)
+    z = torch.randn(64, module.generator.latent_dim, generator=torch.Generator().manual_seed(0))
+    assert_close(torch.from_numpy(np.load(npz)["samples"]), module.generate(64, z=z).float())
+
+
 def test_train_evaluator_and_real_floor_on_tiny_idx_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
