@@ -6,6 +6,7 @@ never pays for the commands' imports::
 
     gan-lightning evaluate --ckpt_path runs/x/version_0/checkpoints/last.ckpt [--config CONFIG]
     gan-lightning sample --ckpt_path CKPT --n 64 --out grid.png        (or --out samples.npz)
+    gan-lightning export --ckpt_path CKPT --format safetensors         (or torchscript, onnx)
     gan-lightning train-evaluator --data ../shared/data/mnist --out evaluator.pt
     gan-lightning real-floor --data ../shared/data/mnist
     gan-lightning theory [--all]
@@ -18,9 +19,20 @@ import argparse
 COMMANDS: dict[str, str] = {
     "evaluate": "gan_lightning.commands.evaluate:main",
     "sample": "gan_lightning.commands.sample:main",
+    "export": "gan_lightning.commands.export:main",
     "train-evaluator": "gan_lightning.commands.train_evaluator:main",
     "real-floor": "gan_lightning.commands.real_floor:main",
     "theory": "gan_lightning.theory.cli:main",
+}
+
+#: One line each for `gan-lightning --help` (kept here so that a fit does not import the commands).
+COMMAND_HELP: dict[str, str] = {
+    "evaluate": "Metrics of a checkpoint (FID/KID/IS/precision-recall/classes, or mode coverage), as JSON and Markdown.",
+    "sample": "Samples of a checkpoint as a grid or .npz: truncation, interpolation paths, one class per row.",
+    "export": "The sampling generator of a checkpoint as safetensors, TorchScript or ONNX.",
+    "train-evaluator": "Train the LeNet feature extractor of the image metrics on MNIST.",
+    "real-floor": "The metrics of real data against real data: the floor a generator is measured against.",
+    "theory": "Run the theory's claims as measured checks.",
 }
 
 

@@ -1,0 +1,85 @@
+"""`gan-lightning export`: the sampling generator of a checkpoint (EMA weights if kept, eval mode) as one file.
+
+- ``safetensors``: the weights, with the generator's class path and init args in the metadata;
+  ``gan_lightning.load_generator("G.safetensors")`` rebuilds it.
+- ``torchscript``: ``torch.jit.trace`` of ``G(z)`` (``G(z, labels)`` for a conditional generator);
+  ``torch.jit.load`` runs it without gan-lightning.
+- ``onnx``: ``torch.onnx.export`` (the torch.export-based exporter) with a dynamic batch axis; inputs ``z``
+  (and ``labels``, int64), output ``samples``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from gan_lightning.commands import add_weights_only_argument
+from gan_lightning.loading import generator_config, load_generator, save_safetensors_generator
+
+#: Format -> the suffix of the default output file.
+SUFFIXES = {"safetensors": ".safetensors", "torchscript": ".pt", "onnx": ".onnx"}
+
+
+def main(argv: list[str]) -> Path:
+    """`gan-lightning export`: the sampling generator of a checkpoint as safetensors, TorchScript or ONNX."""
+    parser = argparse.ArgumentParser(prog="gan-lightning export", description=main.__doc__)
+    parser.add_argument("--ckpt_path", required=True, help="checkpoint of a GANModule")
+    parser.add_argument("--config", default=None, help="the run's config (default: <run>/config.yaml)")
+    parser.add_argument("--format", required=True, help="safetensors, torchscript or onnx")
+    parser.add_argument(
+        "--out", default=None, help="output file (default: the checkpoint's, with .safetensors/.pt/.onnx)"
+    )
+    add_weights_only_argument(parser)
+    args = parser.parse_args(argv)
+    # Checked here rather than by argparse's choices, whose error prints the whole usage.
+    if args.format not in SUFFIXES:
+        raise ValueError(f"--format must be one of {', '.join(SUFFIXES)}, got {args.format!r}")
+    out = Path(args.out) if args.out else Path(args.ckpt_path).with_suffix(SUFFIXES[args.format])
+
+    generator = load_generator(args.ckpt_path, args.config, "cpu", args.weights_only)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.format == "safetensors":
+        save_safetensors_generator(
+            generator, generator_config(args.ckpt_path, args.config, args.weights_only), out
+        )
+    elif args.format == "torchscript":
+        # torch 2.14 marks tracing deprecated (a FutureWarning); the file still loads.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            torch.jit.save(torch.jit.trace(generator, example_inputs(generator)), str(out))
+    else:
+        export_onnx(generator, out)
+    print(f"Saved the generator ({args.format}) to {out}")
+    return out
+
+
+def example_inputs(generator: nn.Module, batch: int = 2) -> tuple[torch.Tensor, ...]:
+    """Seeded ``(z,)``, or ``(z, labels)`` for a conditional generator, to trace ``generator`` with; a batch of 2,
+    since torch.export specialises a batch axis of size 1."""
+    z = torch.randn(batch, generator.latent_dim, generator=torch.Generator().manual_seed(0))
+    num_classes = int(getattr(generator, "num_classes", 0) or 0)
+    return (z, torch.arange(batch) % num_classes) if num_classes else (z,)
+
+
+def export_onnx(generator: nn.Module, out: Path) -> None:
+    """``generator`` as one ONNX file (weights inside) whose inputs and output have a dynamic batch axis."""
+    inputs = example_inputs(generator)
+    names = ["z", "labels"][: len(inputs)]
+    batch = torch.export.Dim("batch")
+    with warnings.catch_warnings():  # z and labels share the axis "batch": torch warns that it names it once
+        warnings.filterwarnings("ignore", "# The axis name: batch will not be used", UserWarning)
+        torch.onnx.export(
+            generator,
+            inputs,
+            str(out),
+            input_names=names,
+            output_names=["samples"],
+            dynamic_shapes=tuple({0: batch} for _ in inputs),
+            dynamo=True,  # the legacy TorchScript exporter is deprecated
+            external_data=False,  # one file: a generator is far below ONNX's 2 GB limit
+            verbose=False,
+        )
