@@ -240,3 +240,45 @@ def test_commands_load_checkpoints_weights_only_unless_told(
     assert exit_info.value.code == 2 and "holds a Python object" in capsys.readouterr().err
     main(["sample", *args, "--out", str(tmp_path / "b.npz"), "--weights_only", "false"])
     assert np.load(tmp_path / "b.npz")["samples"].shape == (64, 2)
+
+
+class _Payload:
+    """Unpickling this creates ``marker``: the stand-in for code a crafted checkpoint would run."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["evaluate"],
+        ["sample"],
+        ["export", "--format", "safetensors"],
+        ["fit"],
+        ["validate"],
+        ["test"],
+        ["predict"],
+    ],
+)
+def test_no_command_runs_the_code_of_a_crafted_checkpoint(
+    command: list[str], toy_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    marker = tmp_path / "code_ran"
+    checkpoint = torch.load(toy_checkpoint, weights_only=True)
+    checkpoint["callbacks"] = {"payload": _Payload(marker)}
+    crafted = tmp_path / "crafted.ckpt"
+    torch.save(checkpoint, crafted)
+    config = str(toy_checkpoint.parents[1] / "config.yaml")
+    extra = ["--out", str(tmp_path / "out")] if command[0] in ("evaluate", "sample", "export") else []
+    if command[0] in ("fit", "validate", "test", "predict"):
+        extra = ["--trainer.logger.init_args.save_dir", str(tmp_path / "runs")]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--config", config, "--ckpt_path", str(crafted), *extra])
+    error = capsys.readouterr().err.strip()
+    assert exit_info.value.code == 2 and len(error.splitlines()) == 1, error
+    assert str(crafted) in error and "Python object" in error, error
+    assert not marker.exists()
