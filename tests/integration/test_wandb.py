@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import wandb
 import yaml
@@ -93,6 +94,13 @@ def test_wandb_offline_run_holds_metrics_images_and_config(
     assert (run_file.parent / "files" / image).is_file()
     model = json.loads(config["model"])
     assert model["class_path"] == "gan_lightning.variants.NSGAN"
+    # The run's folder holds its own config beside its checkpoints, so `sample` works on it as on any run.
+    (checkpoint,) = (tmp_path / "runs" / "gan-lightning").glob("*/checkpoints/last.ckpt")
+    saved = yaml.safe_load((checkpoint.parents[1] / "config.yaml").read_text())
+    assert saved["model"]["class_path"] == "gan_lightning.variants.NSGAN"
+    assert not (tmp_path / "runs" / "config.yaml").exists()
+    main(["sample", "--ckpt_path", str(checkpoint), "--n", "8", "--out", str(tmp_path / "points.npz")])
+    assert np.load(tmp_path / "points.npz")["samples"].shape == (8, 2)
 
 
 def test_tensorboard_run_holds_metrics_images_and_hparams(tmp_path: Path) -> None:
