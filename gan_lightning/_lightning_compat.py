@@ -113,3 +113,35 @@ def given_hyperparameters() -> dict[str, Any] | None:
     except ImportError:
         return None
     return _given_hyperparameters.get()
+
+
+#: Subclass lists in --help longer than this are cut to the library's own classes.
+MAX_LISTED_SUBCLASSES = 30
+
+
+def concise_subclass_help() -> None:
+    """Shorten jsonargparse's "known subclasses" in ``--help``: for a parameter typed ``nn.Module`` it lists
+    every module class torch defines (``fit --model.help WGANGP`` printed 1,600 lines). Lists longer than
+    :data:`MAX_LISTED_SUBCLASSES` keep the library's networks (else its classes) and count the others.
+
+    Private: ``ActionTypeHint.extra_help`` of jsonargparse (4.x) has no public option for this.
+    """
+    try:
+        from jsonargparse._typehints import ActionTypeHint, get_all_subclass_paths
+    except ImportError:  # another jsonargparse: its own (long) lists
+        return
+    if getattr(ActionTypeHint.extra_help, "concise", False):
+        return
+
+    def extra_help(self: Any) -> str:
+        paths = get_all_subclass_paths(self._typehint, closed_types=False)
+        if len(paths) <= MAX_LISTED_SUBCLASSES:
+            return ", known subclasses: " + ", ".join(paths) if paths else ""
+        # an nn.Module parameter is a network: the library's networks, not its metrics or modules
+        own = [p for p in paths if p.startswith("gan_lightning.networks.")]
+        own = own or [p for p in paths if p.startswith("gan_lightning.")]
+        others = f"{len(paths) - len(own)} others, e.g. {paths[0]}: any importable class_path"
+        return ", known subclasses: " + ", ".join([*own, others])
+
+    extra_help.concise = True
+    ActionTypeHint.extra_help = extra_help

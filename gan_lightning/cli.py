@@ -45,6 +45,7 @@ from gan_lightning.callbacks import (
     SaveConfigToLoggers,
     SignalCheckpoint,
 )
+from gan_lightning._lightning_compat import concise_subclass_help
 from gan_lightning.callbacks.progress import EpochLines
 from gan_lightning.checkpoints import load_checkpoint, use_atomic_checkpoint_io
 from gan_lightning.commands import COMMAND_HELP, COMMANDS  # subcommands that are not Lightning's
@@ -111,6 +112,10 @@ class GANCLI(LightningCLI):
         from gan_lightning.lightning_commands import predict_phase
 
         return predict_phase(self.trainer, model, ckpt_path)
+
+    def init_parser(self, **kwargs):  # LightningCLI's signature
+        concise_subclass_help()  # `--model.help WGANGP`: the library's networks, not every nn.Module in torch
+        return super().init_parser(**kwargs)
 
     def _add_subcommands(self, parser, **kwargs) -> None:
         # The library's commands run before LightningCLI parses anything (main); they are listed here so that
