@@ -37,6 +37,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from yaml import YAMLError, safe_load
 
+from gan_lightning._lightning_compat import concise_subclass_help
 from gan_lightning.callbacks import (
     Evaluation,
     Preflight,
@@ -45,7 +46,6 @@ from gan_lightning.callbacks import (
     SaveConfigToLoggers,
     SignalCheckpoint,
 )
-from gan_lightning._lightning_compat import concise_subclass_help
 from gan_lightning.callbacks.progress import EpochLines
 from gan_lightning.checkpoints import load_checkpoint, use_atomic_checkpoint_io
 from gan_lightning.commands import COMMAND_HELP, COMMANDS  # subcommands that are not Lightning's

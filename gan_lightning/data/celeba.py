@@ -31,18 +31,58 @@ IMAGES_DIR, PARTITION_FILE, ATTRIBUTE_FILE = (
 )
 
 
+def read_lines(path: Path) -> list[str]:
+    """The non-blank lines of a text file; a file that is not text is refused naming it."""
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not a text file ({error.reason} at byte {error.start})") from error
+    return [line for line in text.splitlines() if line.strip()]
+
+
 def read_partitions(path: Path) -> dict[str, int]:
-    """file name -> partition id (0 train, 1 valid, 2 test) from list_eval_partition.txt."""
-    rows = (line.split() for line in path.read_text().splitlines())
-    return {row[0]: int(row[1]) for row in rows if len(row) == 2}
+    """file name -> partition id (0 train, 1 valid, 2 test) from list_eval_partition.txt.
+
+    Every line must be ``<image name> <0, 1 or 2>``; the first that is not is named in a one-line ValueError.
+    """
+    partitions = {}
+    for number, line in enumerate(read_lines(path), 1):
+        row = line.split()
+        if len(row) != 2 or row[1] not in ("0", "1", "2"):
+            raise ValueError(
+                f"{path} line {number}: expected '<image name> <partition 0, 1 or 2>', got {line.strip()!r}"
+            )
+        partitions[row[0]] = int(row[1])
+    if not partitions:
+        raise ValueError(f"{path} lists no images")
+    return partitions
 
 
 def read_attributes(path: Path) -> tuple[list[str], dict[str, list[int]]]:
-    """(attribute names, file name -> values in {-1, 1}) from list_attr_celeba.txt."""
-    lines = path.read_text().splitlines()
-    names = lines[1].split()
-    rows = (line.split() for line in lines[2:])
-    return names, {row[0]: [int(v) for v in row[1:]] for row in rows if len(row) == len(names) + 1}
+    """(attribute names, file name -> values in {-1, 1}) from list_attr_celeba.txt.
+
+    Layout: the number of images, the attribute names, then ``<image name> <value per attribute>`` per image.
+    Anything else (a cut-off file whose row count differs from its first line, a row of the wrong length or
+    with values other than -1 and 1) is named in a one-line ValueError.
+    """
+    lines = read_lines(path)
+    if len(lines) < 2 or not lines[0].strip().isdigit():
+        raise ValueError(f"{path} does not start with the number of images and a line of attribute names")
+    names, rows = lines[1].split(), lines[2:]
+    if int(lines[0]) != len(rows):
+        raise ValueError(
+            f"{path} has {len(rows)} image rows but its first line says {int(lines[0])}: the file is cut off"
+        )
+    values = {}
+    for number, line in enumerate(rows, 3):
+        row = line.split()
+        if len(row) != len(names) + 1 or any(v not in ("-1", "1") for v in row[1:]):
+            raise ValueError(
+                f"{path} line {number}: expected an image name and {len(names)} values of -1 or 1, "
+                f"got {line.strip()[:80]!r}"
+            )
+        values[row[0]] = [int(v) for v in row[1:]]
+    return names, values
 
 
 def attribute_labels(values: Tensor, columns: list[int]) -> Tensor:
@@ -198,9 +238,7 @@ class CelebADataModule(ImageDataModule):
         transform = partial(prepare_image, mode="RGB", image_size=self.image_size, crop_size=self.crop_size)
         return ImageFiles([root / IMAGES_DIR / names[i] for i in keep], labels[keep], transform)
 
-    def setup(self, stage: str | None = None) -> None:
-        if self.train_set is not None:
-            return
+    def load(self) -> None:
         if (
             self.download and not self._download_attempted and self.missing()
         ):  # setup() without prepare_data()
@@ -220,4 +258,8 @@ class CelebADataModule(ImageDataModule):
         self.val_set = (
             self._subset(root, names, labels, partitions, self.val_split) if self.val_split else None
         )
-        self._check_train_size()
+        if self.attributes:
+            self.label_values = labels
+            self.label_source = (
+                f"data.attributes {self.attributes} ({2 ** len(self.attributes)} combinations)"
+            )

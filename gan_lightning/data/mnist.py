@@ -4,7 +4,11 @@ The files are looked for in ``data_dir`` itself (a flat folder of ``*-idx?-ubyte
 ``../shared/data/mnist`` with the 10,000 test digits) and in ``data_dir/MNIST/raw`` (torchvision's layout).
 When the requested split is missing there, torchvision's MNIST downloads all four files into
 ``data_dir/MNIST/raw`` (``download=True``); if that fails, one sentence says what is missing and how to
-supply it. Nothing is downloaded into a folder that already holds the other split.
+supply it. Nothing is downloaded into a folder that already holds MNIST files of the user's (any file in the
+flat folder, or the other split complete): a missing file there is named instead.
+
+A damaged file (a truncated or corrupt .gz, a wrong magic number, a header whose sizes do not match the file,
+images and labels of different counts) is refused at setup in one line naming the file.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import gzip
 import math
 import struct
+import zlib
 from pathlib import Path
 from typing import Literal
 
@@ -31,26 +36,42 @@ MNIST_FILES: dict[str, tuple[str, str]] = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 _UNSIGNED_BYTE = 0x08
+_GZIP_MAGIC = b"\x1f\x8b"
+MNIST_SIDE = 28
 
 
 def read_idx(path: str | Path) -> Tensor:
     """An IDX file of unsigned bytes (gzipped when its name ends in .gz) as a uint8 tensor of its shape.
 
     Format: two zero bytes, a type byte (0x08 = unsigned byte), the number of dimensions, each dimension as a
-    big-endian uint32, then the values in row-major order.
+    big-endian uint32, then the values in row-major order. Anything else raises a one-line ValueError naming
+    the file. (torchvision's reader neither opens .gz files nor says what is wrong: it asserts.)
     """
     path = Path(path)
-    with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
-        data = f.read()
-    if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] != _UNSIGNED_BYTE:
-        raise ValueError(f"{path} is not an IDX file of unsigned bytes (bad header {data[:4].hex()})")
+    try:
+        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
+            data = f.read()
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:  # cut short, corrupt, or not gzip at all
+        raise ValueError(
+            f"{path} is a damaged gzip file ({failure_reason(error)}): replace it with a complete copy"
+        ) from error
+    if data[:2] == _GZIP_MAGIC:
+        raise ValueError(f"{path} is gzip-compressed but its name does not end in .gz: add .gz to its name")
+    if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] != _UNSIGNED_BYTE or data[3] == 0:
+        magic = f"its magic number is 0x{data[:4].hex()}" if data else "it is empty"
+        raise ValueError(
+            f"{path} is not an IDX file of unsigned bytes: {magic}, expected 0x00000801 (labels) or "
+            "0x00000803 (images)"
+        )
     ndim = data[3]
+    if len(data) < 4 + 4 * ndim:
+        raise ValueError(f"{path} ends inside its header: the file is truncated")
     shape = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
     payload = data[4 + 4 * ndim :]
     if len(payload) != math.prod(shape):
         raise ValueError(
-            f"{path} holds {len(payload)} values but its header promises {math.prod(shape)}: "
-            "the file is truncated or corrupt"
+            f"{path} holds {len(payload)} values but its header promises {math.prod(shape)} "
+            f"({' x '.join(map(str, shape))}): the file is truncated or corrupt"
         )
     return torch.frombuffer(bytearray(payload), dtype=torch.uint8).reshape(shape)
 
@@ -66,22 +87,45 @@ def find_idx(data_dir: str | Path, name: str) -> Path | None:
 
 
 def load_mnist(data_dir: str | Path, split: Split) -> tuple[Tensor, Tensor] | None:
-    """(images uint8 (N, 1, 28, 28), labels long (N,)) of a split, or None when its files are not there."""
+    """(images uint8 (N, 1, 28, 28), labels long (N,)) of a split, or None when a file of it is not there.
+
+    Raises a one-line ValueError naming the file that is damaged or does not fit the other.
+    """
     paths = [find_idx(data_dir, name) for name in MNIST_FILES[split]]
     if None in paths:
         return None
-    images, labels = read_idx(paths[0]), read_idx(paths[1])
-    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+    images_path, labels_path = paths
+    images, labels = read_idx(images_path), read_idx(labels_path)
+    if images.shape[1:] != (MNIST_SIDE, MNIST_SIDE):
         raise ValueError(
-            f"{paths[0]} ({tuple(images.shape)}) and {paths[1]} ({tuple(labels.shape)}) do not hold "
-            "N images and N labels"
+            f"{images_path} holds an array of shape {tuple(images.shape)}, not N images of 28x28"
+        )
+    if labels.ndim != 1:
+        raise ValueError(f"{labels_path} holds an array of shape {tuple(labels.shape)}, not N labels")
+    if len(images) != len(labels):
+        raise ValueError(
+            f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels: "
+            "one of them is truncated or belongs to another split"
         )
     return images.unsqueeze(1), labels.long()
 
 
+def missing_mnist_files(data_dir: str | Path, split: Split) -> list[str]:
+    """The files of a split found in neither layout of ``data_dir``."""
+    return [name for name in MNIST_FILES[split] if find_idx(data_dir, name) is None]
+
+
 def mnist_files_missing(data_dir: str | Path, split: Split) -> bool:
     """Whether either file of a split is missing from ``data_dir`` (both layouts)."""
-    return any(find_idx(data_dir, name) is None for name in MNIST_FILES[split])
+    return bool(missing_mnist_files(data_dir, split))
+
+
+def user_mnist_files(data_dir: str | Path) -> list[Path]:
+    """MNIST files in the flat folder ``data_dir`` itself (the user's; torchvision downloads into MNIST/raw)."""
+    names = [name for files in MNIST_FILES.values() for name in files]
+    return [
+        p for name in names for p in (Path(data_dir) / name, Path(data_dir) / f"{name}.gz") if p.is_file()
+    ]
 
 
 def download_mnist(data_dir: str | Path, split: Split) -> None:
@@ -145,13 +189,18 @@ class MNISTDataModule(ImageDataModule):
     def _other_split(self) -> Split:
         return "test" if self.split == "train" else "train"
 
-    def prepare_data(self) -> None:
-        # A folder holding the other split is the user's own (e.g. ../shared/data/mnist): no download into it.
-        if (
+    def _may_download(self) -> bool:
+        # A folder holding MNIST files of the user's (any in the flat folder, e.g. ../shared/data/mnist, or the
+        # other split) gets nothing added; a download cut short in MNIST/raw is completed by torchvision.
+        return (
             self.download
             and mnist_files_missing(self.data_dir, self.split)
             and mnist_files_missing(self.data_dir, self._other_split())
-        ):
+            and not user_mnist_files(self.data_dir)
+        )
+
+    def prepare_data(self) -> None:
+        if self._may_download():
             self._download_attempted = True
             try:
                 download_mnist(self.data_dir, self.split)
@@ -159,11 +208,14 @@ class MNISTDataModule(ImageDataModule):
                 self._download_error = failure_reason(error)
 
     def _missing_message(self) -> str:
-        images, labels = MNIST_FILES[self.split]
-        message = (
-            f"MNIST {self.split} split not found: no {images}[.gz] and {labels}[.gz] in {self.data_dir} "
-            f"or {self.data_dir / 'MNIST' / 'raw'}"
-        )
+        missing = missing_mnist_files(self.data_dir, self.split)
+        where = f"in {self.data_dir} or {self.data_dir / 'MNIST' / 'raw'}"
+        names = " and ".join(f"{name}[.gz]" for name in missing)
+        if len(missing) == len(MNIST_FILES[self.split]):
+            message = f"MNIST {self.split} split not found: no {names} {where}"
+        else:  # only one of the two: name that one, and the file found beside it
+            (present,) = (find_idx(self.data_dir, n) for n in MNIST_FILES[self.split] if n not in missing)
+            message = f"MNIST {self.split} split incomplete: no {names} {where} (found {present})"
         supply = "put the IDX files there or point --data.data_dir at a folder that holds them"
         other = self._other_split()
         if not mnist_files_missing(self.data_dir, other):
@@ -174,11 +226,14 @@ class MNISTDataModule(ImageDataModule):
             )
         if not self.download:
             return f"{message}, and data.download is false; {supply}"
+        if not self._download_attempted:
+            return (
+                f"{message}; nothing is downloaded into a folder that already holds MNIST files: add the "
+                "missing file there or point --data.data_dir at a folder with the whole split"
+            )
         return f"{message}, and the download failed ({self._download_error or 'no files arrived'}); {supply}"
 
-    def setup(self, stage: str | None = None) -> None:
-        if self.train_set is not None:
-            return
+    def load(self) -> None:
         if self.download and not self._download_attempted:  # setup() called without prepare_data()
             self.prepare_data()
         loaded = load_mnist(self.data_dir, self.split)
@@ -189,9 +244,12 @@ class MNISTDataModule(ImageDataModule):
             # Antialiased bilinear weights are non-negative and sum to one, so values stay in [-1, 1].
             images = resize_images(images, [self.resize, self.resize], antialias=True).clamp_(-1.0, 1.0)
         dataset = TensorDataset(images, loaded[1])
+        self.label_values, self.label_source = (
+            loaded[1],
+            str(find_idx(self.data_dir, MNIST_FILES[self.split][1])),
+        )
         if self.val_fraction > 0:
             train_idx, val_idx = split_indices(len(dataset), self.val_fraction, self.seed)
             self.train_set, self.val_set = Subset(dataset, train_idx), Subset(dataset, val_idx)
         else:
             self.train_set, self.val_set = dataset, None
-        self._check_train_size()

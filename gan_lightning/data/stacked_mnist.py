@@ -135,9 +135,7 @@ class StackedMNISTDataModule(ImageDataModule):
     def prepare_data(self) -> None:
         self._mnist.prepare_data()
 
-    def setup(self, stage: str | None = None) -> None:
-        if self.train_set is not None:
-            return
+    def load(self) -> None:
         if self.download and not self._mnist._download_attempted:  # setup() called without prepare_data()
             self.prepare_data()
         loaded = load_mnist(self.data_dir, self.split)
@@ -148,12 +146,15 @@ class StackedMNISTDataModule(ImageDataModule):
             len(digits), (self.num_samples, 3), generator=torch.Generator().manual_seed(self.seed)
         )
         self.dataset = StackedDigits(digits, labels, triples, self.image_size)
+        self.label_values = self.dataset.modes(torch.arange(self.num_samples))
+        self.label_source = (
+            f"Stacked MNIST (modes 100 d_R + 10 d_G + d_B of {self.data_dir}, {self.split} split)"
+        )
         if self.val_fraction > 0:
             train_idx, val_idx = split_indices(self.num_samples, self.val_fraction, self.seed)
             self.train_set, self.val_set = Subset(self.dataset, train_idx), Subset(self.dataset, val_idx)
         else:
             self.train_set, self.val_set = self.dataset, None
-        self._check_train_size()
 
     def sample(self, n: int, seed: int = 1) -> Tensor:
         """n real images, seeded, from the held-out rows when there are some (assembled in one operation)."""

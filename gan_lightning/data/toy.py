@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, TensorDataset
 
+from gan_lightning.data.base import check_labels_fit_model
 from gan_lightning.data.loading import ResumableDataLoader
 
 ToyName = Literal["ring", "grid", "8gaussians", "25gaussians", "swissroll"]
@@ -83,6 +84,7 @@ class ToyDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         points, modes = sample_toy(self.dataset, self.num_samples, torch.Generator().manual_seed(self.seed))
         self.train_set = TensorDataset(points, modes)
+        check_labels_fit_model(self, modes, f"data.dataset {self.dataset!r} ({self.num_classes} modes)")
 
     def train_dataloader(self) -> DataLoader:
         # Resumable: a mid-epoch checkpoint continues with the same permutation at the next batch.
