@@ -184,6 +184,39 @@ def train_cell(variant: str, dataset: str, seed: int, budget: Budget) -> dict:
     }
 
 
+CURVE_POINTS = 20  # evaluations along a config run, for the quality-against-time curves
+
+
+def _curve_recorder(dataset: str, seed: int, max_steps: int):
+    """A callback that measures modes and % high quality every ``max_steps / CURVE_POINTS`` optimiser steps,
+    against the CPU seconds of training so far (the evaluations' own time left out). It draws no number from the
+    global random generator (:func:`_evaluate` seeds its own latents), so the run trains as without it."""
+    import lightning as L
+
+    every = max(1, max_steps // CURVE_POINTS)
+
+    class CurveRecorder(L.Callback):
+        def __init__(self) -> None:
+            self.points: list[dict] = []
+            self.cpu_seconds, self.next_step = 0.0, every
+
+        def on_train_start(self, trainer, module) -> None:
+            self.mark = time.process_time()
+
+        def on_train_batch_end(self, trainer, module, *args) -> None:
+            if trainer.global_step < self.next_step:
+                return
+            self.cpu_seconds += time.process_time() - self.mark
+            metrics, _ = _evaluate(module, dataset, seed)
+            self.points.append(
+                {"generator_steps": module.generator_steps, "cpu_seconds": self.cpu_seconds, **metrics}
+            )
+            self.next_step += every
+            self.mark = time.process_time()
+
+    return CurveRecorder()
+
+
 def train_config_cell(config: str, seed: int) -> dict:
     """Train a standalone YAML config (its own data set and budget) with ``seed`` and measure its coverage."""
     from gan_lightning.cli import GANCLI
@@ -213,6 +246,8 @@ def train_config_cell(config: str, seed: int) -> dict:
             ],
             run=False,
         )
+        curve = _curve_recorder(cli.datamodule.dataset, seed, cli.trainer.max_steps)
+        cli.trainer.callbacks.append(curve)
         start, cpu_start = time.perf_counter(), time.process_time()
         cli.trainer.fit(cli.model, cli.datamodule)
         seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
@@ -227,8 +262,39 @@ def train_config_cell(config: str, seed: int) -> dict:
         "error": "",
         "generator_steps": cli.model.generator_steps,
         **metrics,
+        "curve": curve.points,
         "points": points.round(decimals=3).tolist(),
     }
+
+
+def plot_curves(cells: list[dict], path: Path) -> None:
+    """% high quality against CPU seconds of training, one panel per data set, one colour per config, one line
+    per seed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with_curves = [c for c in cells if c.get("curve")]
+    datasets = list(dict.fromkeys(c["dataset"] for c in with_curves))
+    if not datasets:
+        return
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4.2), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets, strict=True):
+        configs = list(dict.fromkeys(c["variant"] for c in with_curves if c["dataset"] == dataset))
+        for colour, config in zip(plt.cm.tab10.colors, configs, strict=False):
+            runs = [c for c in with_curves if c["dataset"] == dataset and c["variant"] == config]
+            for i, run in enumerate(runs):
+                seconds = [p["cpu_seconds"] for p in run["curve"]]
+                quality = [p["high_quality"] for p in run["curve"]]
+                ax.plot(seconds, quality, color=colour, alpha=0.7, lw=1, label=config if i == 0 else None)
+        ax.set(title=dataset, xlabel="CPU seconds of training (1 thread)", ylabel="% high-quality samples")
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 REAL = "real data: 2,500 true samples"
@@ -411,7 +477,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
     if args.config:
         jobs = [
-            (_cell_key(yaml.safe_load(Path(c).read_text()), s), train_config_cell, c, s)
+            # "curve": cells of config runs hold their quality-against-time curve since it was added
+            (_cell_key(yaml.safe_load(Path(c).read_text()), s, "curve"), train_config_cell, c, s)
             for c in args.config
             for s in range(args.seeds)
         ]
@@ -441,6 +508,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     )
     args.out.mkdir(parents=True, exist_ok=True)
     slim = [{k: v for k, v in c.items() if k != "points"} for c in cells]
+    if args.config:
+        plot_curves(cells, args.out / f"{name}_curves.png")
     report = {
         "budget": asdict(budget),
         "note": note,
