@@ -43,6 +43,7 @@ def test_bench_steps_name_existing_scripts_and_quick_never_overwrites_full():
         "toy_modes_best",
         "mnist_comparison",
         "mnist_equal_budget",
+        "mnist_best",
         "stacked_mnist",
         "gpu_throughput",
     }
