@@ -37,8 +37,11 @@ COMMAND_HELP: dict[str, str] = {
 
 
 def metric_list(text: str) -> list[str]:
-    """``"fid, kid"`` -> ``["fid", "kid"]``."""
-    return [m.strip() for m in text.split(",") if m.strip()]
+    """``"fid, kid"`` or fit's list syntax ``"[fid,kid]"`` -> ``["fid", "kid"]``."""
+    text = text.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return [m.strip().strip("'\"") for m in text.split(",") if m.strip()]
 
 
 def boolean(text: str) -> bool:

@@ -129,3 +129,10 @@ def test_model_help_lists_the_librarys_networks_not_every_torch_module(
     assert "gan_lightning.networks.DCGANGenerator" in printed and "--model.gp_weight" in printed
     assert "torch.nn.Bilinear" not in printed and "others, e.g. torch.nn.Module" in printed
     assert len(printed.splitlines()) < 250  # was 1,619 lines
+
+
+@pytest.mark.parametrize("text", ["fid,kid", "fid, kid", "[fid,kid]", '["fid", "kid"]'])
+def test_metric_lists_take_the_commands_and_fits_syntax(text: str) -> None:
+    from gan_lightning.commands import metric_list
+
+    assert metric_list(text) == ["fid", "kid"]
