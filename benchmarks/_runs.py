@@ -36,3 +36,20 @@ def run_jobs(cache: Path, jobs: list[Job], processes: int) -> list[dict]:
     with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(run_cached, cache, key, fn, *args) for key, fn, *args in jobs]
         return [f.result() for f in futures]
+
+
+def quiet_trainer(**settings: object):
+    """A Lightning Trainer for a benchmark run on one device: no logger, checkpoints, progress bar or model
+    summary (none is measured, and each would cost time or write files); ``settings`` add to or override these."""
+    import lightning as L
+
+    return L.Trainer(
+        **{
+            "devices": 1,
+            "logger": False,
+            "enable_checkpointing": False,
+            "enable_progress_bar": False,
+            "enable_model_summary": False,
+            **settings,
+        }
+    )

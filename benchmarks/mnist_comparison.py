@@ -37,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from _runs import run_jobs
+from _runs import quiet_trainer, run_jobs
 
 MODELS = ("GAN", "Improved GAN", "WGAN", "WGAN-GP", "LSGAN", "LSGAN + mean matching")
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
@@ -131,16 +131,7 @@ def train_run(name: str, seed: int, args: dict) -> dict:
         data_dir=args["data_dir"], split="test", download=False, batch_size=BATCH, seed=seed
     )
     recorder = _epoch_recorder(set(args["grid_epochs"]) | {args["epochs"]})
-    trainer = L.Trainer(
-        max_epochs=args["epochs"],
-        accelerator=args["accelerator"],
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        callbacks=[recorder],
-    )
+    trainer = quiet_trainer(max_epochs=args["epochs"], accelerator=args["accelerator"], callbacks=[recorder])
     start = time.perf_counter()
     trainer.fit(model, data)
     train_seconds = time.perf_counter() - start

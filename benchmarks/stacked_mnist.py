@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import torch
-from _runs import run_jobs
+from _runs import quiet_trainer, run_jobs
 from mnist_comparison import (
     BATCH,
     BETAS,
@@ -142,15 +142,7 @@ def train_run(name: str, seed: int, args: dict) -> dict:
         seed=seed,
         batch_size=BATCH,
     )
-    trainer = L.Trainer(
-        max_epochs=args["epochs"],
-        accelerator=args["accelerator"],
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
+    trainer = quiet_trainer(max_epochs=args["epochs"], accelerator=args["accelerator"])
     start = time.perf_counter()
     trainer.fit(model, data)
     train_seconds = time.perf_counter() - start

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import torch
 import yaml
-from _runs import run_jobs
+from _runs import quiet_trainer, run_jobs
 
 from gan_lightning.metrics.mode_coverage import NUM_POINTS, mode_coverage
 
@@ -150,15 +150,8 @@ def train_cell(variant: str, dataset: str, seed: int, budget: Budget) -> dict:
         dataset, num_samples=200 * budget.batch_size, batch_size=budget.batch_size, seed=seed
     )
     extra = getattr(module, "pretrain_steps", 0)
-    trainer = L.Trainer(
-        max_steps=budget.steps * (module.n_critic + 1) + extra,
-        max_epochs=-1,
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
+    trainer = quiet_trainer(
+        max_steps=budget.steps * (module.n_critic + 1) + extra, max_epochs=-1, accelerator="cpu"
     )
     start, cpu_start = time.perf_counter(), time.process_time()
     error = ""
