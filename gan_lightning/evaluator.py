@@ -10,6 +10,8 @@
   default number of generated samples (``default_num_generated``): ``StackedMNISTDataModule`` names the LeNet,
   whose ``classes`` metric reads each of the three channels (modes covered of 1,000, KL to uniform), and
   PacGAN's 26,000 samples.
+* Conditional models: every sample is generated with a uniformly drawn label; with a classifier extractor
+  (the LeNet), ``label_accuracy`` is the fraction of samples classified as their label.
 
 Samples are drawn by ``GANModule.generate`` (eval mode, no gradients, the EMA generator when there is one)
 from seeded latents, so two evaluations of the same weights give the same numbers. Under DDP every rank
@@ -55,6 +57,7 @@ METRIC_NAMES = {
     "recall": "Recall (k=3)",
     "classes_covered": "Classes covered (predicted)",
     "class_kl": "KL(predicted classes || uniform)",
+    "label_accuracy": "Label accuracy (LeNet)",
     "modes": "Modes captured",
     "high_quality": "High-quality samples (%)",
     "reverse_kl": "Reverse KL (modes vs uniform)",
@@ -74,25 +77,34 @@ def is_image_model(module: L.LightningModule) -> bool:
     return len(shape if shape is not None else module.generate(1).shape[1:]) == 3
 
 
-def generated_batches(
+def generated_batches_with_labels(
     module: L.LightningModule, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1
-) -> Iterator[Tensor]:
-    """n samples of ``module.generate`` in batches, from latents (and uniform labels) drawn with ``seed``.
+) -> Iterator[tuple[Tensor, Tensor | None]]:
+    """n samples of ``module.generate`` in batches, with the labels they were generated with (``None`` for an
+    unconditional model), from latents and uniform labels drawn with ``seed``.
 
-    Under DDP every rank draws the same global latents and generates rows ``rank::world`` of each batch,
-    so the ranks together generate exactly the samples one process would.
+    Under DDP every rank draws the same global latents and labels and generates rows ``rank::world`` of each
+    batch, so the ranks together generate exactly the samples one process would.
     """
     generator = torch.Generator().manual_seed(seed)
     for start in range(0, n, batch_size):
         size = min(batch_size, n - start)
         z = torch.randn(size, module.generator.latent_dim, generator=generator)[rank::world]
         labels = (
-            torch.randint(module.num_classes, (size,), generator=generator)[rank::world]
+            torch.randint(module.num_classes, (size,), generator=generator)[rank::world].to(module.device)
             if module.num_classes
             else None
         )
         if len(z):
-            yield module.generate(len(z), labels=None if labels is None else labels.to(module.device), z=z)
+            yield module.generate(len(z), labels=labels, z=z), labels
+
+
+def generated_batches(
+    module: L.LightningModule, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1
+) -> Iterator[Tensor]:
+    """The samples of :func:`generated_batches_with_labels`, without their labels."""
+    for samples, _ in generated_batches_with_labels(module, n, batch_size, seed, rank, world):
+        yield samples
 
 
 def real_dataset(datamodule: L.LightningDataModule) -> Dataset:
@@ -136,7 +148,8 @@ class Evaluator:
     """Computes the metrics of a GANModule against its data module; keeps the real statistics between calls.
 
     Args:
-        image_metrics: for image data, which of ``fid``, ``kid``, ``is``, ``pr`` (precision/recall).
+        image_metrics: for image data, which of ``fid``, ``kid``, ``is``, ``pr`` (precision/recall),
+            ``classes`` and ``label_accuracy`` (conditional models; both need a classifier extractor).
         num_generated: generated samples per evaluation; ``None``: 10,000 images (or the data module's
             ``default_num_generated``, e.g. 26,000 for Stacked MNIST), or the 2,500 points of the
             mode-coverage protocol for 2D data.
@@ -217,6 +230,11 @@ class Evaluator:
 
     def _images(self, module: L.LightningModule, datamodule: L.LightningDataModule) -> dict[str, float]:
         rank, world = _rank_and_world()
+        if "label_accuracy" in self.image_metrics and not module.num_classes:
+            raise ValueError(
+                "evaluation.image_metrics 'label_accuracy' needs a conditional model (a generator with "
+                "num_classes); this one is unconditional"
+            )
         if self.metrics is None:  # first call: build the extractor and extract the real set once
             self.metrics = ImageMetrics(
                 self._extractor(module, datamodule),
@@ -229,8 +247,10 @@ class Evaluator:
                 self.metrics.update(images.to(module.device), real=True)
         self.metrics.to(module.device)
         n = self.num_generated or default_num_generated(datamodule)
-        for images in generated_batches(module, n, self.batch_size, self.seed, rank, world):
-            self.metrics.update(images.float(), real=False)
+        for images, labels in generated_batches_with_labels(
+            module, n, self.batch_size, self.seed, rank, world
+        ):
+            self.metrics.update(images.float(), real=False, labels=labels)
         # KID and IS draw random subsets: a fixed seed keeps them reproducible and the training RNG untouched.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
@@ -246,7 +266,7 @@ def _image_shape(module: L.LightningModule) -> tuple[int, ...]:
 def real_vs_real(
     images: Tensor,
     extractor: torch.nn.Module,
-    metrics: list[str] | tuple[str, ...] = IMAGE_METRICS,
+    metrics: list[str] | tuple[str, ...] = ("fid", "kid", "is", "pr", "classes"),
     seed: int = 0,
     batch_size: int = 1000,
 ) -> dict[str, float]:
@@ -255,7 +275,8 @@ def real_vs_real(
     Args:
         images: real images in [-1, 1] ``(N, C, H, W)``.
         extractor: the feature extractor.
-        metrics: which image metrics (``is`` is the Inception Score of the second half).
+        metrics: which image metrics (``is`` is the Inception Score of the second half); not
+            ``label_accuracy``, which needs generated images and their labels.
         seed: seed of the split (and of KID/IS's random subsets).
         batch_size: images per extraction batch.
     """

@@ -25,7 +25,7 @@ class Evaluation(Callback):
 
     Args:
         every_n_epochs: how often to evaluate (0: never).
-        image_metrics: for image data, which of ``fid``, ``kid``, ``is``, ``pr``.
+        image_metrics: for image data, which of ``fid``, ``kid``, ``is``, ``pr``, ``classes``, ``label_accuracy``.
         num_generated: generated samples per evaluation (``None``: 10,000 images or 2,500 points).
         num_real: real images in the reference set.
         feature_extractor: ``auto`` (``lenet`` for one-channel images, else ``inception``), ``lenet``,

@@ -37,7 +37,8 @@ def main(argv: list[str]) -> dict[str, float]:
     parser.add_argument(
         "--image_metrics",
         default=None,
-        help="comma-separated subset of fid,kid,is,pr,classes (default: all; classes with the LeNet only)",
+        help="comma-separated subset of fid,kid,is,pr,classes,label_accuracy (default: all; classes with "
+        "the LeNet only, label_accuracy with the LeNet and a conditional model)",
     )
     parser.add_argument("--feature_extractor", default="auto", choices=["auto", "lenet", "inception"])
     parser.add_argument(
@@ -91,7 +92,9 @@ def main(argv: list[str]) -> dict[str, float]:
 
 def default_image_metrics(module: object, feature_extractor: str, datamodule: object = None) -> str:
     """Every image metric; the predicted-class histogram only where the extractor classifies the data (LeNet:
-    MNIST's digits, and Stacked MNIST's modes channel by channel)."""
+    MNIST's digits, and Stacked MNIST's modes channel by channel), and the label accuracy only where it also
+    reads the one label of a conditional model's image (LeNet, one-channel images)."""
     shape = tuple(getattr(module.generator, "out_shape", None) or module.generate(1).shape[1:])
     lenet = resolve_extractor(feature_extractor, shape, datamodule) == "lenet"
-    return "fid,kid,is,pr" + (",classes" if lenet else "")
+    labelled = lenet and bool(module.num_classes) and shape[0] == 1
+    return "fid,kid,is,pr" + (",classes" if lenet else "") + (",label_accuracy" if labelled else "")

@@ -1,4 +1,4 @@
-"""Evaluation metrics: FID/KID/IS/precision-recall and predicted-class histograms of images, VEEGAN/PacGAN mode coverage of 2D mixtures."""
+"""Evaluation metrics: FID/KID/IS/precision-recall, predicted-class histograms and conditional label accuracy of images, VEEGAN/PacGAN mode coverage of 2D mixtures."""
 
 from gan_lightning.metrics.class_histogram import ClassHistogram, class_histogram_scores
 from gan_lightning.metrics.image import (
@@ -7,6 +7,7 @@ from gan_lightning.metrics.image import (
     InceptionV3Features,
     build_feature_extractor,
 )
+from gan_lightning.metrics.label_accuracy import LabelAccuracy
 from gan_lightning.metrics.lenet import LeNet, load_lenet
 from gan_lightning.metrics.mode_coverage import ModeCoverage, mode_coverage
 from gan_lightning.metrics.precision_recall import PrecisionRecall, precision_recall
@@ -16,6 +17,7 @@ __all__ = [
     "IMAGE_METRICS",
     "ImageMetrics",
     "InceptionV3Features",
+    "LabelAccuracy",
     "LeNet",
     "ModeCoverage",
     "PrecisionRecall",

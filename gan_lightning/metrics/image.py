@@ -13,6 +13,10 @@ The extractor runs once per batch; its features go to torchmetrics' ``FrechetInc
 ``KernelInceptionDistance`` and ``InceptionScore`` through an identity "extractor" that declares
 ``num_features``, so the three metrics share one forward pass. Real statistics are kept across
 ``reset_generated()`` (``reset_real_features=False``): a fixed real set is extracted once and reused.
+
+A classifier extractor (an ``int`` ``num_classes``, e.g. the LeNet) also gives ``classes``, the histogram of
+the predicted classes, and, for a conditional generator, ``label_accuracy``: how often the predicted class is
+the label the image was generated with (:mod:`gan_lightning.metrics.label_accuracy`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ import torch
 from torch import Tensor, nn
 
 #: Image metrics this module computes, as named in configs.
-IMAGE_METRICS = ("fid", "kid", "is", "pr", "classes")
+IMAGE_METRICS = ("fid", "kid", "is", "pr", "classes", "label_accuracy")
+#: The metrics that read only generated images (the others compare them with the real set).
+GENERATED_ONLY_METRICS = ("is", "classes", "label_accuracy")
 INCEPTION_WEIGHTS_FILE = "weights-inception-2015-12-05-6726825d.pth"
 
 
@@ -121,6 +127,9 @@ class ImageMetrics(nn.Module):
             one-channel classifier (``in_channels = 1``, e.g. the LeNet) and C-channel images, ``classes``
             classifies every channel on its own and combines the K classes as base-K digits, the first channel
             most significant: K^C classes (Stacked MNIST: 100 d_R + 10 d_G + d_B of 1,000).
+            ``label_accuracy`` (the fraction of generated images whose predicted class is the label they were
+            generated with; needs ``update(..., labels=...)``, i.e. a conditional model, a classifier with
+            ``num_classes``, and one-channel images with a one-channel classifier).
         kid_subsets: KID's number of random subsets.
         kid_subset_size: KID's subset size (lowered to the number of samples when there are fewer).
         is_splits: Inception Score's number of splits.
@@ -143,6 +152,7 @@ class ImageMetrics(nn.Module):
         from torchmetrics.image import FrechetInceptionDistance, InceptionScore, KernelInceptionDistance
 
         from gan_lightning.metrics.class_histogram import ClassHistogram
+        from gan_lightning.metrics.label_accuracy import LabelAccuracy
         from gan_lightning.metrics.precision_recall import PrecisionRecall
 
         unknown = sorted(set(metrics) - set(IMAGE_METRICS))
@@ -168,6 +178,7 @@ class ImageMetrics(nn.Module):
             "is": lambda: InceptionScore(_Precomputed(0), splits=is_splits),
             "pr": lambda: PrecisionRecall(k=pr_k, reset_real_features=False),
             "classes": lambda: ClassHistogram(_num_classes(extractor)),
+            "label_accuracy": lambda: LabelAccuracy(_num_classes(extractor, "label_accuracy")),
         }
         with warnings.catch_warnings():  # "will save all extracted features in buffer": intended
             warnings.filterwarnings("ignore", ".*will save all extracted features.*")
@@ -175,6 +186,8 @@ class ImageMetrics(nn.Module):
         self.num_real = 0
         if "classes" in self.metrics and channels is not None:
             self._size_class_histogram(channels)
+        if "label_accuracy" in self.metrics and channels is not None:
+            self._check_one_label_per_image(channels)
 
     @property
     def splits_channels(self) -> bool:
@@ -198,6 +211,15 @@ class ImageMetrics(nn.Module):
             old = self.metrics["classes"]
             self.metrics["classes"] = ClassHistogram(combined_classes(k, channels)).to(old.counts.device)
 
+    def _check_one_label_per_image(self, channels: int) -> None:
+        """A one-channel classifier reads C-channel images channel by channel (Stacked MNIST: three digits),
+        so no single predicted class can match one label."""
+        if self.splits_channels and channels > 1:
+            raise ValueError(
+                f"evaluation.image_metrics 'label_accuracy' needs one-channel images with a one-channel "
+                f"classifier, got {channels} channels (leave it out; `classes` reads each channel)"
+            )
+
     @property
     def feature_extractor(self) -> nn.Module:
         return self.extractor[0]
@@ -213,19 +235,33 @@ class ImageMetrics(nn.Module):
         return out if isinstance(out, tuple) else (out, None)
 
     @torch.no_grad()
-    def update(self, images: Tensor, real: bool) -> None:
+    def update(self, images: Tensor, real: bool, labels: Tensor | None = None) -> None:
+        """Add real or generated images; ``labels``: the labels generated images were generated with (a
+        conditional model's), which ``label_accuracy`` needs."""
         per_channel = False
         if "classes" in self.metrics:
             self._size_class_histogram(images.shape[1])
             per_channel = self.splits_channels and images.shape[1] > 1
+        if "label_accuracy" in self.metrics:
+            self._check_one_label_per_image(images.shape[1])
+            if not real and labels is None:
+                raise ValueError(
+                    "evaluation.image_metrics 'label_accuracy' needs the labels the images were generated "
+                    "with: a conditional model (a generator with num_classes)"
+                )
         # One extractor pass serves every metric (several channels are averaged, e.g. LeNet.prepare); it is
-        # skipped only when the sole metric is a histogram of per-channel classes, or of real images (unused).
+        # skipped for real images that only generated-image metrics would see, and when the sole metric is a
+        # histogram of per-channel classes.
         features = logits = None
-        if set(self.metrics) != {"classes"} or not (real or per_channel):
+        if real:
+            needed = bool(set(self.metrics) - set(GENERATED_ONLY_METRICS))
+        else:
+            needed = set(self.metrics) != {"classes"} or not per_channel
+        if needed:
             features, logits = self.features(images)
             features = features.float()
         for name, metric in self.metrics.items():
-            if name in ("is", "classes"):
+            if name in GENERATED_ONLY_METRICS:
                 if logits is None and features is not None:
                     raise ValueError(
                         f"evaluation.image_metrics has {name!r} but the feature extractor returns no logits"
@@ -234,6 +270,8 @@ class ImageMetrics(nn.Module):
                     continue
                 if name == "classes" and per_channel:
                     metric.update(self.channel_classes(images))
+                elif name == "label_accuracy":
+                    metric.update(logits.argmax(1), labels)
                 else:
                     metric.update(logits.float() if name == "is" else logits.argmax(1))
             else:
@@ -277,6 +315,8 @@ class ImageMetrics(nn.Module):
                 results["is_mean"], results["is_std"] = float(value[0]), float(value[1])
             elif name == "classes":
                 results.update(value)
+            elif name == "label_accuracy":
+                results["label_accuracy"] = float(value)
             else:
                 results["precision"], results["recall"] = float(value[0]), float(value[1])
         return results
@@ -307,11 +347,11 @@ def class_histogram_of(
     return metrics.compute()
 
 
-def _num_classes(extractor: nn.Module) -> int:
+def _num_classes(extractor: nn.Module, metric: str = "classes") -> int:
     """Classes of a classifier extractor (LeNet: the 10 digits); ImageNet's classes say nothing of modes."""
     if not isinstance(getattr(extractor, "num_classes", None), int):
         raise ValueError(
-            f"evaluation.image_metrics 'classes' needs a classifier of the data's classes with an int "
+            f"evaluation.image_metrics {metric!r} needs a classifier of the data's classes with an int "
             f"`num_classes` (the MNIST LeNet), not {type(extractor).__name__}"
         )
     return extractor.num_classes
