@@ -15,7 +15,12 @@ its own: ``import lightning`` sets ``PYTORCH_NVML_BASED_CUDA_CHECK=1``, which a 
 Both arms run on a steady heap (``steady_heap``), as in a long training process, and the table gives the minor
 page faults of each arm per generator step.
 
+With ``--compile`` the same run also times ``model.compile: true`` (torch.compile of both networks) against eager
+through the Lightning arm, in a table of its own: each run's first ``--compile-warmup`` generator steps, where
+compilation happens, are left out of its time.
+
     python benchmarks/overhead.py --rounds 3 --steps 20 --out benchmarks/results
+    python benchmarks/overhead.py --rounds 3 --steps 20 --compile   # plus compiled against eager
     python benchmarks/overhead.py --profile 25   # cProfile of one Lightning run: where the extra time goes
 """
 
@@ -143,8 +148,19 @@ def loader(data: torch.Tensor, batch_size: int) -> DataLoader:
 
 
 class _Clock(L.Callback):
+    """Seconds of training after the first ``warmup`` generator steps (``warmup_seconds``: those steps)."""
+
+    def __init__(self, warmup: int = 0) -> None:
+        self.warmup, self.warmup_seconds = warmup, 0.0
+
     def on_train_start(self, trainer, module) -> None:
         self.start = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, module, *args) -> None:
+        # The batch of the warmup-th generator step (its critic-only successors keep the count, not the clock).
+        if self.warmup and module.generator_steps == self.warmup and not self.warmup_seconds:
+            now = time.perf_counter()
+            self.warmup_seconds, self.start = now - self.start, now
 
     def on_train_end(self, trainer, module) -> None:
         self.seconds = time.perf_counter() - self.start
@@ -159,14 +175,29 @@ def run_lightning(
 
 
 def _run_lightning(objective: str, data: torch.Tensor, steps: int, batch_size: int, tiny: bool) -> float:
+    return _lightning_clock(objective, data, steps, batch_size, tiny).seconds / steps
+
+
+def _lightning_clock(
+    objective: str,
+    data: torch.Tensor,
+    steps: int,
+    batch_size: int,
+    tiny: bool,
+    compile: bool = False,
+    warmup: int = 0,
+) -> _Clock:
+    """The clock of ``steps`` generator steps after ``warmup`` untimed ones."""
     cls, n_critic, (lr, betas) = OBJECTIVES[objective]
     generator, discriminator = networks(objective, tiny)
     adam = lambda p: torch.optim.Adam(p, lr=lr, betas=betas)  # noqa: E731
-    model = cls(generator, discriminator, g_optimizer=adam, d_optimizer=adam, n_critic=n_critic)
-    clock = _Clock()
+    model = cls(
+        generator, discriminator, g_optimizer=adam, d_optimizer=adam, n_critic=n_critic, compile=compile
+    )
+    clock = _Clock(warmup)
     with tempfile.TemporaryDirectory() as logs:
         trainer = L.Trainer(
-            max_steps=steps * (n_critic + 1),
+            max_steps=(warmup + steps) * (n_critic + 1),
             max_epochs=-1,
             accelerator="cpu",
             devices=1,
@@ -177,7 +208,7 @@ def _run_lightning(objective: str, data: torch.Tensor, steps: int, batch_size: i
             callbacks=[clock],
         )
         trainer.fit(model, loader(data, batch_size))
-    return clock.seconds / steps
+    return clock
 
 
 def run_plain(objective: str, data: torch.Tensor, steps: int, batch_size: int, tiny: bool = False) -> float:
@@ -294,6 +325,53 @@ def time_arms(
     return times
 
 
+COMPILE_ARMS = {"eager": False, "compiled": True}
+
+
+def time_compile(
+    objective: str, data: torch.Tensor, steps: int, rounds: int, batch_size: int, warmup: int
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Seconds per generator step of the Lightning arm eager and with ``compile=True``, in A B B A order, each
+    run timed after its first ``warmup`` generator steps; and the seconds of the warm-up steps of each arm's
+    first run (the compiled one compiles its graphs there, later runs reuse them: PyTorch docs, "torch.compile",
+    caching)."""
+    first_warmup = {}
+    with nvml_check("1"):
+        for arm, compile in COMPILE_ARMS.items():
+            first_warmup[arm] = _lightning_clock(
+                objective, data, 1, batch_size, False, compile, warmup
+            ).warmup_seconds
+        times: dict[str, list[float]] = {arm: [] for arm in COMPILE_ARMS}
+        for round_ in range(rounds):
+            for arm in list(COMPILE_ARMS)[:: 1 if round_ % 2 == 0 else -1]:
+                clock = _lightning_clock(
+                    objective, copy.deepcopy(data), steps, batch_size, False, COMPILE_ARMS[arm], warmup
+                )
+                times[arm].append(clock.seconds / steps)
+    return times, first_warmup
+
+
+def compile_table(results: dict, args: argparse.Namespace) -> str:
+    """The Markdown table of ``results["compile"]``."""
+    lines = [
+        f"torch.compile (model.compile: true) against eager, gan-lightning arm, DCGAN 28x28, batch "
+        f"{args.batch_size}, {args.steps} generator steps x {args.rounds} rounds per arm (A B B A), each run timed "
+        f"after {args.compile_warmup} warm-up generator steps; {results['threads']} torch thread(s), torch "
+        f"{results['torch']}",
+        "",
+        "| objective | s per G step, eager | s per G step, compiled | speed-up eager / compiled, median "
+        "[min, max] | warm-up s of the first run, eager / compiled |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results["compile"]["rows"]:
+        s, w = r["seconds_per_g_step"], r["first_run_warmup_seconds"]
+        lines.append(
+            f"| {r['objective']} | {s['eager']:.4f} | {s['compiled']:.4f} | {r['speedup_median']:.3f} "
+            f"[{r['speedup_min']:.3f}, {r['speedup_max']:.3f}] | {w['eager']:.1f} / {w['compiled']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
 def _quiet() -> None:
     warnings.filterwarnings("ignore")
     for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
@@ -320,6 +398,17 @@ def main(argv: list[str] | None = None) -> dict:
         default=0,
         metavar="N",
         help="instead of timing, print the top N lines of a cProfile of the Lightning arm",
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="also time model.compile: true against eager (gan-lightning arm), in a table of its own",
+    )
+    parser.add_argument(
+        "--compile-warmup",
+        type=int,
+        default=3,
+        help="untimed generator steps at the start of every --compile run (compilation happens there)",
     )
     parser.add_argument(
         "--default-malloc",
@@ -404,6 +493,25 @@ def main(argv: list[str] | None = None) -> dict:
             f"{pl['peak']:.0f} ({pl['growth']:.0f}) |"
         )
     table = "\n".join(lines)
+    if args.compile:
+        results["compile"] = {"warmup_steps": args.compile_warmup, "rows": []}
+        for objective in args.objectives:
+            times, first_warmup = time_compile(
+                objective, data, args.steps, args.rounds, args.batch_size, args.compile_warmup
+            )
+            speedups = [e / c for e, c in zip(times["eager"], times["compiled"], strict=True)]
+            results["compile"]["rows"].append(
+                {
+                    "objective": objective,
+                    "seconds_per_g_step": {arm: statistics.median(t) for arm, t in times.items()},
+                    "seconds_per_g_step_all": times,
+                    "speedup_median": statistics.median(speedups),
+                    "speedup_min": min(speedups),
+                    "speedup_max": max(speedups),
+                    "first_run_warmup_seconds": first_warmup,
+                }
+            )
+        table += "\n\n" + compile_table(results, args)
     print(table)
     results["table"] = table
     args.out.mkdir(parents=True, exist_ok=True)

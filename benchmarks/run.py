@@ -62,7 +62,7 @@ def steps(mode: str, out: Path, jobs: int) -> list[tuple[str, list[str]]]:
     ]
     mnist_best = [str(path.relative_to(ROOT)) for path in sorted(ROOT.glob("configs/mnist/best*.yaml"))]
     return [
-        ("overhead", ["overhead.py", "--rounds", "10", "--steps", "20", *common]),
+        ("overhead", ["overhead.py", "--rounds", "10", "--steps", "20", "--compile", *common]),
         ("toy_modes", ["toy_modes.py", "--seeds", "5", "--jobs", str(jobs), *common]),
         ("toy_modes_best", best),
         (

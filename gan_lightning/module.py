@@ -65,6 +65,10 @@ class GANModule(L.LightningModule):
         max_nonfinite_steps: consecutive skipped steps of one network after which ``"skip"`` gives up.
         nonfinite_check: when ``"raise"`` reads its check: ``"step"``, ``"deferred"`` or ``"auto"`` (see
             :class:`gan_lightning.nonfinite.NonFiniteGuard`).
+        compile: compile the forward passes of the generator and the discriminator with ``torch.compile`` when
+            training starts (``nn.Module.compile``, in place: the networks' ``state_dict`` keys stay the same, so
+            checkpoints load with or without it). The critic calls of the input-gradient penalties stay eager
+            (see :meth:`critic`); samples drawn after loading a checkpoint and the EMA copy stay eager too.
     """
 
     # Paper defaults, overridden by each variant: (optimiser class, keyword arguments).
@@ -88,6 +92,7 @@ class GANModule(L.LightningModule):
         on_nonfinite: Literal["raise", "skip"] = "raise",
         max_nonfinite_steps: int = 10,
         nonfinite_check: Literal["auto", "step", "deferred"] = "auto",
+        compile: bool = False,
     ) -> None:
         super().__init__()
         self._save_init_arguments(inspect.currentframe())
@@ -109,6 +114,8 @@ class GANModule(L.LightningModule):
         self.g_scheduler, self.d_scheduler = g_scheduler, d_scheduler
         self.scheduler_interval = scheduler_interval
         self.n_critic = n_critic
+        # Not `self.compile`: that name is nn.Module.compile, the method that compiles the networks below.
+        self.compile_networks = compile
         self.critic_steps = 0
         self.generator_steps = 0
         self.nonfinite_guard = nonfinite_guard
@@ -174,7 +181,20 @@ class GANModule(L.LightningModule):
         return self.generator(z, labels) if self.num_classes else self.generator(z)
 
     def critic(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        """D(x) (or D(x, y)): one raw score per sample, shape ``(B,)`` (per pack, ``(B / m,)``, with PacGAN)."""
+        """D(x) (or D(x, y)): one raw score per sample, shape ``(B,)`` (per pack, ``(B / m,)``, with PacGAN).
+
+        With ``compile``, a critic call on a leaf input that requires a gradient runs eager: that is how the
+        input-gradient penalties call it (``gan_lightning.penalties`` detaches x and sets ``requires_grad``,
+        then takes ``autograd.grad(..., create_graph=True)``), and the backward of a compiled graph cannot be
+        differentiated again ("torch.compile with aot_autograd does not currently support double backward";
+        PyTorch docs, "torch.compiler.set_stance": ``"force_eager"`` runs compiled code eagerly).
+        """
+        if self.compile_networks and x.requires_grad and x.is_leaf:
+            with torch.compiler.set_stance("force_eager"):
+                return self._critic(x, labels)
+        return self._critic(x, labels)
+
+    def _critic(self, x: Tensor, labels: Tensor | None) -> Tensor:
         return (self.discriminator(x, labels) if self.num_classes else self.discriminator(x)).reshape(-1)
 
     @torch.no_grad()
@@ -351,6 +371,12 @@ class GANModule(L.LightningModule):
         self._check_generator_fits_data()
         skip_nvml_check_without_gpus()
         self.nonfinite_guard.start(self.device)
+        if self.compile_networks:
+            # After the shape check above (one compiled graph fewer) and after GeneratorEMA.setup has copied the
+            # generator; a deep copy drops the compiled call anyway (nn.Module.__getstate__), so the EMA copy
+            # and any copy made later run eager. Compiling is lazy: the first steps pay for it.
+            self.generator.compile()
+            self.discriminator.compile()
         # Each rank its own random streams: the saved ones of a resumed run, else an offset of the seed.
         states, self._rng_states_to_restore = self._rng_states_to_restore, None
         restore_rng_streams(states, self.global_rank, self.trainer.world_size)
