@@ -17,7 +17,8 @@ foreign file into a one-line ``ValueError`` that names the file.
 truncated or empty file under the target name: the bytes go to a temporary file *in the target folder*, are
 flushed and fsynced, and then ``os.replace`` puts the file in place (and the folder is fsynced).
 :class:`AtomicCheckpointIO` is Lightning's ``TorchCheckpointIO`` writing that way; the CLI sets it on every
-Trainer it builds.
+Trainer it builds. Remote URLs (``s3://``, ``memory://``) are read and written through fsspec instead
+(:mod:`gan_lightning.paths`): an object store replaces a whole object at once, so no temporary file is needed.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ import numpy as np
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities import rank_zero_warn
+
+from gan_lightning.paths import as_path, is_file, is_url, makedirs, open_file, parent
 
 if TYPE_CHECKING:
     import lightning as L
@@ -145,17 +148,20 @@ def check_checkpoint_fits(model: L.LightningModule, checkpoint: dict[str, Any], 
 # ---------------------------------------------------------------------------------------------- loading
 def load_checkpoint(path: str | Path, weights_only: bool = True) -> dict[str, Any]:
     """A Lightning checkpoint, read with ``weights_only=True`` unless asked otherwise (then no code can run
-    while loading a file from elsewhere).
+    while loading a file from elsewhere). ``path`` may be an fsspec URL (``s3://...``, ``memory://...``,
+    ``file://...``).
 
     Raises:
         ValueError: one line naming the file: missing, unreadable (truncated, not a PyTorch file), holding
             Python objects that weights-only loading refuses, or not a Lightning checkpoint (no state_dict).
     """
-    file = Path(path)
-    if not file.is_file():
+    file = as_path(path)  # a URL stays a string: read through fsspec
+    if not is_file(file):
         raise ValueError(f"ckpt_path: no checkpoint file at {str(path)!r}")
     try:
-        checkpoint = torch.load(file, map_location="cpu", weights_only=weights_only)
+        # A URL through an fsspec file object (torch.load reads one as well as a name).
+        with open_file(file) if is_url(file) else contextlib.nullcontext(file) as source:
+            checkpoint = torch.load(source, map_location="cpu", weights_only=weights_only)
     except Exception as error:  # torch raises many types for a damaged file
         text = str(error)
         if found := re.search(r"Unsupported global: GLOBAL ([\w.]+)", text):
@@ -187,11 +193,18 @@ class CheckpointWriteError(OSError):
     def __init__(self, path: str | Path, error: OSError) -> None:
         reason = error.strerror or str(error) or type(error).__name__
         super().__init__(error.errno, reason, str(path))
-        kept = "; the previous file there is unchanged" if Path(path).is_file() else ""
+        kept = "; the previous file there is unchanged" if _exists(path) else ""
         self.message = f"could not write checkpoint {str(path)!r}: {reason}{kept}"
 
     def __str__(self) -> str:
         return self.message
+
+
+def _exists(path: str | Path) -> bool:
+    try:
+        return is_file(path)
+    except Exception:  # an unreachable remote store: say nothing about the previous file
+        return False
 
 
 _CHUNK = 64 * 2**20  # bytes per os.write call
@@ -227,11 +240,18 @@ def atomic_save(obj: Any, path: str | Path) -> None:
     fsynced afterwards so that the rename survives a power cut. Unlike a temporary file in ``$TMPDIR``, the
     rename never turns into a copy across file systems.
 
+    A URL (``s3://...``, ``memory://...``) is written through fsspec in one ``put`` of the whole file, with no
+    temporary file: object stores replace an object atomically, so a reader sees the old or the new file. (A
+    remote file system that writes in place, e.g. SFTP, can be left with a partial file.)
+
     Raises:
         CheckpointWriteError: any ``OSError`` on the way (full disk, I/O error, permissions): one line with the
             path and the reason. The temporary file is removed; the previous file is untouched.
     """
-    target = Path(path)
+    target = as_path(path)
+    if is_url(target):
+        _save_remote(obj, target)
+        return
     temporary: Path | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -257,22 +277,36 @@ def atomic_save(obj: Any, path: str | Path) -> None:
     fsync_folder(target.parent)
 
 
+def _save_remote(obj: Any, url: str) -> None:
+    """``torch.save`` to a URL: serialised in memory first (an error touches no file), then written at once."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    try:
+        makedirs(parent(url))
+        with open_file(url, "wb") as file:
+            file.write(buffer.getvalue())
+    except OSError as error:
+        raise CheckpointWriteError(url, error) from error
+
+
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Lightning's ``TorchCheckpointIO`` whose local writes go through :func:`atomic_save`.
 
     Every checkpoint the Trainer writes (ModelCheckpoint's files and ``last.ckpt``, ``trainer.save_checkpoint``,
     SLURM's ``hpc_ckpt``) then either appears complete or not at all, and the file it replaces survives any
-    failure. Remote paths (``s3://...``) keep Lightning's own writer. Python API:
-    ``L.Trainer(plugins=[AtomicCheckpointIO()])``; the CLI sets it itself.
+    failure. Remote paths (``s3://...``, ``memory://...``) keep Lightning's own writer, which serialises in
+    memory and writes the whole object through fsspec at once (atomic on object stores); a ``file://`` URL is
+    a local path and written atomically. Python API: ``L.Trainer(plugins=[AtomicCheckpointIO()])``; the CLI
+    sets it itself.
     """
 
     def save_checkpoint(
         self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None
     ) -> None:
-        if storage_options is not None or "://" in str(path):
+        if storage_options is not None or is_url(as_path(path)):
             super().save_checkpoint(checkpoint, path, storage_options)
             return
-        atomic_save(checkpoint, path)
+        atomic_save(checkpoint, as_path(path))
 
 
 def use_atomic_checkpoint_io(trainer: L.Trainer) -> None:

@@ -50,6 +50,7 @@ from gan_lightning.callbacks.progress import EpochLines
 from gan_lightning.checkpoints import load_checkpoint, use_atomic_checkpoint_io
 from gan_lightning.commands import COMMAND_HELP, COMMANDS  # subcommands that are not Lightning's
 from gan_lightning.module import GANModule
+from gan_lightning.paths import as_path, is_url
 from gan_lightning.registry import known_classes  # importing it registers the short class names
 from gan_lightning.signals import StopSignal, exit_code
 
@@ -166,8 +167,13 @@ class GANCLI(LightningCLI):
         paths = config.get("config") or []
         if paths and hasattr(logger, "init_args") and logger.init_args.get("name") == "gan":
             logger.init_args.name = Path(str(paths[0])).stem
-        # --trainer.default_root_dir moves the whole run: a logger whose save_dir is the default follows it.
+        # A file:// URL is a local folder; given as a URL, Lightning would turn it into file:/... folders.
         root = trainer.get("default_root_dir")
+        if root is not None and str(root).startswith("file://"):
+            root = trainer.default_root_dir = str(as_path(root))
+        if hasattr(logger, "init_args") and str(logger.init_args.get("save_dir")).startswith("file://"):
+            logger.init_args.save_dir = str(as_path(logger.init_args.save_dir))
+        # --trainer.default_root_dir moves the whole run: a logger whose save_dir is the default follows it.
         if hasattr(logger, "init_args") and root is not None and str(root) != DEFAULT_ROOT:
             if str(logger.init_args.get("save_dir")) == DEFAULT_ROOT:
                 logger.init_args.save_dir = str(root)
@@ -200,7 +206,7 @@ def _claim_logger_versions(loggers: object) -> list[Path]:
     for logger in loggers if isinstance(loggers, list | tuple) else [loggers]:
         if not isinstance(logger, CSVLogger | TensorBoardLogger) or logger._version is not None:
             continue
-        if "://" in str(logger.root_dir):  # a remote file system: Lightning's own numbering
+        if is_url(logger.root_dir):  # a remote file system (no atomic mkdir): Lightning's own numbering
             continue
         logger._version = claim_version(logger.root_dir)  # read by the loggers' version / log_dir properties
         claimed.append(Path(logger.root_dir) / f"version_{logger._version}")

@@ -41,6 +41,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from gan_lightning.metrics.image import IMAGE_METRICS, ImageMetrics, build_feature_extractor
 from gan_lightning.metrics.mode_coverage import NUM_POINTS, ModeCoverage
+from gan_lightning.paths import PathOrURL, is_url, with_suffix, writing
 
 #: Generated images per image evaluation unless configured (the usual FID sample size is 10k-50k).
 NUM_GENERATED_IMAGES = 10_000
@@ -319,7 +320,7 @@ def _write_text_atomically(path: Path, text: str) -> None:
         raise
 
 
-def write_report(results: dict[str, float], info: dict[str, Any], out: Path, title: str) -> None:
+def write_report(results: dict[str, float], info: dict[str, Any], out: PathOrURL, title: str) -> None:
     """The table printed, then ``out``.json (``info`` plus the metrics) and ``out``.md (the table).
 
     The table is printed first, so that a destination that cannot be written loses no metric; each file is
@@ -331,15 +332,19 @@ def write_report(results: dict[str, float], info: dict[str, Any], out: Path, tit
     table = format_table(results, title)
     print(table, flush=True)
     files = {
-        out.with_suffix(".json"): json.dumps({**info, "metrics": results}, indent=2) + "\n",
-        out.with_suffix(".md"): table + "\n",
+        with_suffix(out, ".json"): json.dumps({**info, "metrics": results}, indent=2) + "\n",
+        with_suffix(out, ".md"): table + "\n",
     }
     for path, text in files.items():
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _write_text_atomically(path, text)
+            if is_url(path):  # an object store puts a whole object at once
+                with writing(path) as local:
+                    local.write_text(text)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _write_text_atomically(path, text)
         except OSError as error:
             raise OSError(
                 f"could not write the report {path}: {error.strerror or error} (the metrics are printed above)"
             ) from error
-    print(f"Saved {out.with_suffix('.json')} and {out.with_suffix('.md')}")
+    print(f"Saved {with_suffix(out, '.json')} and {with_suffix(out, '.md')}")

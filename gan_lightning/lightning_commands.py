@@ -25,6 +25,7 @@ from gan_lightning.callbacks.evaluation import Evaluation
 from gan_lightning.checkpoints import check_checkpoint_fits, load_checkpoint
 from gan_lightning.evaluator import Evaluator, format_table, is_image_model
 from gan_lightning.latents import seeded_latents
+from gan_lightning.paths import PathOrURL, join, with_suffix, writing
 from gan_lightning.runs import run_dir
 
 PREDICT_SAMPLES = 64  # predict's default number of samples (the grid's 8 x 8)
@@ -36,7 +37,7 @@ def load_weights(module: L.LightningModule, ckpt_path: str | Path | None) -> Non
         return
     checkpoint = load_checkpoint(ckpt_path, weights_only=True)
     module.on_load_checkpoint(checkpoint)  # gives an EMA generator a home before the weights load
-    check_checkpoint_fits(module, checkpoint, Path(ckpt_path))
+    check_checkpoint_fits(module, checkpoint, ckpt_path)
     module.load_state_dict(checkpoint["state_dict"])
 
 
@@ -80,7 +81,7 @@ def predict_phase(
     ckpt_path: str | Path | None,
     n: int = PREDICT_SAMPLES,
     seed: int = 0,
-) -> Path:
+) -> PathOrURL:
     """`predict`: ``n`` samples from seeded latents as ``<run>/predictions.npz`` (+ a PNG grid for images)."""
     import numpy as np
 
@@ -89,16 +90,16 @@ def predict_phase(
     z = seeded_latents(n, module.generator.latent_dim, seed)
     labels = module.grid_labels(n).to(module.device) if module.num_classes else None
     samples = module.generate(n, labels=labels, z=z).float().cpu()
-    out = run_dir(trainer) / "predictions.npz"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = join(run_dir(trainer), "predictions.npz")  # a remote run folder: written through fsspec
     arrays = {"samples": samples.numpy(), "latents": z.numpy()}
     if labels is not None:
         arrays["labels"] = labels.cpu().numpy()
-    np.savez_compressed(out, **arrays)
+    with writing(out) as local:
+        np.savez_compressed(local, **arrays)
     if is_image_model(module):
         from torchvision.utils import save_image
 
-        grid = out.with_suffix(".png")
-        save_image(samples, grid, nrow=module.grid_width(n), normalize=True, value_range=(-1, 1))
+        with writing(with_suffix(out, ".png")) as grid:
+            save_image(samples, grid, nrow=module.grid_width(n), normalize=True, value_range=(-1, 1))
     print(f"Saved {n} samples to {out}")
     return out

@@ -28,6 +28,7 @@ from torch import nn
 
 from gan_lightning.checkpoints import load_checkpoint
 from gan_lightning.module import GANModule
+from gan_lightning.paths import as_path, is_file, read_text, reading, writing
 
 
 def load_module(
@@ -76,7 +77,7 @@ def load_generator(
     """The generator of a checkpoint in eval mode, without gradients: its EMA copy when the checkpoint has one
     (``ema_generator.*``), as samples and evaluation use it. Arguments as :func:`load_module`; a
     ``.safetensors`` file of ``gan-lightning export`` is read by :func:`load_safetensors_generator`."""
-    if Path(ckpt_path).suffix == ".safetensors":
+    if str(ckpt_path).endswith(".safetensors"):
         return load_safetensors_generator(ckpt_path, device)
     module = load_module(ckpt_path, config, device, weights_only)
     return module.sampling_generator().eval().requires_grad_(False)
@@ -108,11 +109,11 @@ def generator_config(
     if config is None and isinstance(hparams.get("generator"), Mapping) and "_class_path" in hparams:
         given = hparams["generator"]
     else:
-        given = _config_generator(Path(ckpt_path), config)
+        given = _config_generator(ckpt_path, config)
     return {"class_path": str(given["class_path"]), "init_args": dict(given.get("init_args") or {})}
 
 
-def _config_generator(ckpt_path: Path, config: str | Path | None) -> dict[str, Any]:
+def _config_generator(ckpt_path: str | Path, config: str | Path | None) -> dict[str, Any]:
     """``model.init_args.generator`` of a run's config, parsed as :func:`load_run` parses it (full class path,
     defaults filled in)."""
     import yaml
@@ -120,10 +121,10 @@ def _config_generator(ckpt_path: Path, config: str | Path | None) -> dict[str, A
 
     from gan_lightning.runs import default_config
 
-    path = Path(config) if config is not None else default_config(ckpt_path)
-    if not path.is_file():
+    path = as_path(config) if config is not None else default_config(ckpt_path)
+    if not is_file(path):
         raise FileNotFoundError(f"config {path} does not exist: pass the run's config with --config")
-    settings = yaml.safe_load(path.read_text()) or {}
+    settings = yaml.safe_load(read_text(path)) or {}
     parser = LightningArgumentParser(exit_on_error=False)
     parser.add_lightning_class_args(GANModule, "model", subclass_mode=True)
     generator = parser.parse_object({"model": settings.get("model")}).model.init_args.generator
@@ -145,15 +146,18 @@ def build_generator(class_path: str, init_args: Mapping[str, Any], source: str |
     return found(**init_args)
 
 
-def save_safetensors_generator(generator: nn.Module, config: Mapping[str, Any], path: str | Path) -> Path:
-    """``generator``'s weights in a safetensors file, with ``config`` (:func:`generator_config`) as JSON in
-    its metadata, so that :func:`load_safetensors_generator` needs nothing else."""
+def save_safetensors_generator(
+    generator: nn.Module, config: Mapping[str, Any], path: str | Path
+) -> str | Path:
+    """``generator``'s weights in a safetensors file (a path or an fsspec URL), with ``config``
+    (:func:`generator_config`) as JSON in its metadata, so that :func:`load_safetensors_generator` needs
+    nothing else."""
     from safetensors.torch import save_file
 
     weights = {key: value.detach().cpu().contiguous() for key, value in generator.state_dict().items()}
-    path = Path(path)
-    save_file(weights, str(path), metadata={SAFETENSORS_KEY: json.dumps(dict(config))})
-    return path
+    with writing(path) as local:
+        save_file(weights, str(local), metadata={SAFETENSORS_KEY: json.dumps(dict(config))})
+    return as_path(path)
 
 
 def load_safetensors_generator(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
@@ -166,7 +170,7 @@ def load_safetensors_generator(path: str | Path, device: str | torch.device = "c
     from safetensors import safe_open
 
     try:
-        with safe_open(str(path), framework="pt") as file:
+        with reading(path) as local, safe_open(str(local), framework="pt") as file:
             config = json.loads((file.metadata() or {}).get(SAFETENSORS_KEY, "null"))
             weights = {key: file.get_tensor(key) for key in file.keys()}
     except Exception as error:  # safetensors raises its own types (and OSError) for a bad file

@@ -18,15 +18,16 @@ class SaveConfigToLoggers(SaveConfigCallback):
     """
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        from gan_lightning.paths import join, makedirs
         from gan_lightning.runs import run_dir
 
         if self.already_saved:
             return
         if self.save_to_log_dir and trainer.is_global_zero:
-            folder = run_dir(trainer)
-            folder.mkdir(parents=True, exist_ok=True)
+            folder = run_dir(trainer)  # a URL is written through fsspec (jsonargparse's save takes one)
+            makedirs(folder)
             self.parser.save(
-                self.config, str(folder / self.config_filename), skip_none=False, overwrite=self.overwrite,
+                self.config, str(join(folder, self.config_filename)), skip_none=False, overwrite=self.overwrite,
                 multifile=self.multifile,
             )  # fmt: skip
         if trainer.is_global_zero:

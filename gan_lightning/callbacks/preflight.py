@@ -18,6 +18,7 @@ from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
 from gan_lightning.callbacks.signals import SignalCheckpoint
+from gan_lightning.paths import PathOrURL, as_path, parent
 from gan_lightning.runs import run_dir
 
 MIB, GIB = 2**20, 2**30
@@ -54,8 +55,8 @@ def probe_writable(folder: Path) -> None:
                 path.rmdir()
 
 
-def local_only(folders: dict[Path, str]) -> dict[Path, str]:
-    """The folders that are not remote (``s3://b/x``, which a Path spells ``s3:/b/x``)."""
+def local_only(folders: dict[PathOrURL, str]) -> dict[Path, str]:
+    """The folders that are not remote (``s3://b/x``; also a Path that spells it ``s3:/b/x``)."""
     return {folder: role for folder, role in folders.items() if not REMOTE.match(str(folder))}
 
 
@@ -88,13 +89,13 @@ class Preflight(Callback):
 
     def folders(self, trainer: L.Trainer) -> dict[Path, str]:
         """folder -> its role, for every local folder the run writes to."""
-        folders = {run_dir(trainer): "run"}
+        folders: dict[PathOrURL, str] = {run_dir(trainer): "run"}
         for callback in trainer.checkpoint_callbacks:
             if getattr(callback, "dirpath", None):
-                folders.setdefault(Path(callback.dirpath), "checkpoint")
+                folders.setdefault(as_path(callback.dirpath), "checkpoint")
         for callback in trainer.callbacks:
             if isinstance(callback, SignalCheckpoint):
-                folders.setdefault(callback.checkpoint_path(trainer).parent, "signal checkpoint")
+                folders.setdefault(parent(callback.checkpoint_path(trainer)), "signal checkpoint")
         return local_only(folders)
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:

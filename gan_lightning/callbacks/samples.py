@@ -9,6 +9,7 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from torchvision.utils import make_grid, save_image
 
+from gan_lightning.paths import PathOrURL, join, writing
 from gan_lightning.plotting import log_image, scatter_2d
 from gan_lightning.runs import run_dir
 
@@ -34,10 +35,15 @@ class SampleGrid(Callback):
             return
         self.save(trainer, pl_module, f"epoch_{trainer.current_epoch:04d}")
 
-    def save(self, trainer: L.Trainer, pl_module: L.LightningModule, name: str) -> Path:
-        folder = run_dir(trainer) / "samples"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{name}.png"
+    def save(self, trainer: L.Trainer, pl_module: L.LightningModule, name: str) -> PathOrURL:
+        path = join(run_dir(trainer), "samples", f"{name}.png")
+        # A remote run folder gets a local file that is uploaded when the block ends.
+        with writing(path) as local:
+            self.draw(trainer, pl_module, name, local)
+        return path
+
+    def draw(self, trainer: L.Trainer, pl_module: L.LightningModule, name: str, path: Path) -> None:
+        """Write the samples to the local file ``path`` and send it to the loggers."""
         if len(getattr(pl_module.generator, "out_shape", (0, 0))) == 1:
             z = torch.randn(
                 self.num_points, pl_module.generator.latent_dim, generator=torch.Generator().manual_seed(0)
@@ -50,10 +56,9 @@ class SampleGrid(Callback):
             )
             scatter_2d(pl_module, real, fake, path, f"{name} (step {trainer.global_step})")
             log_image(trainer, "samples", path)
-            return path
+            return
         labels = pl_module.fixed_labels if pl_module.num_classes else None
         images = pl_module.generate(len(pl_module.fixed_z), labels=labels, z=pl_module.fixed_z).float().cpu()
         grid = make_grid(images, nrow=pl_module.grid_width(len(images)), normalize=True, value_range=(-1, 1))
         save_image(grid, path)
         log_image(trainer, "samples", path, grid)
-        return path

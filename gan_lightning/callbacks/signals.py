@@ -8,7 +8,6 @@ succeeded. The CLI adds this callback to every run (``--signal_checkpoint.*``).
 from __future__ import annotations
 
 import signal
-from pathlib import Path
 
 import lightning as L
 import torch
@@ -17,6 +16,7 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_info
 
 from gan_lightning._lightning_compat import cluster_environment, take_over_sigterm
+from gan_lightning.paths import PathOrURL, join
 from gan_lightning.runs import run_dir
 from gan_lightning.signals import SignalRecorder, StopSignal, signal_number
 
@@ -88,7 +88,7 @@ class SignalCheckpoint(Callback):
         path = self.checkpoint_path(trainer)
         keeper = trainer.checkpoint_callback
         if isinstance(keeper, ModelCheckpoint) and keeper.save_last and keeper.dirpath is not None:
-            if path.parent == Path(keeper.dirpath) and path.stem == keeper.CHECKPOINT_NAME_LAST:
+            if path == join(keeper.dirpath, f"{keeper.CHECKPOINT_NAME_LAST}.ckpt"):
                 keeper.last_model_path = str(path)  # its own last file now (saved in the checkpoint's state)
         trainer.save_checkpoint(path)
         self.recorder.restore()
@@ -107,11 +107,11 @@ class SignalCheckpoint(Callback):
         self.recorder.restore()
 
     # ------------------------------------------------------------------------------------------ where
-    def checkpoint_path(self, trainer: L.Trainer) -> Path:
-        """``<dirpath>/<filename>.ckpt`` (the same path on every rank)."""
+    def checkpoint_path(self, trainer: L.Trainer) -> PathOrURL:
+        """``<dirpath>/<filename>.ckpt`` (the same path on every rank; a URL as a string)."""
         folder = self.dirpath
         if folder is None and trainer.checkpoint_callback is not None:
             folder = getattr(trainer.checkpoint_callback, "dirpath", None)
         if folder is None:
-            folder = run_dir(trainer) / "checkpoints"
-        return Path(folder) / f"{self.filename}.ckpt"
+            folder = join(run_dir(trainer), "checkpoints")
+        return join(folder, f"{self.filename}.ckpt")

@@ -6,6 +6,7 @@ import lightning as L
 from lightning.pytorch.callbacks import Callback
 
 from gan_lightning.callbacks.samples import SampleGrid
+from gan_lightning.paths import join, makedirs, writing
 from gan_lightning.plotting import plot_losses
 from gan_lightning.runs import run_dir
 
@@ -33,8 +34,9 @@ class RunSummary(Callback):
         if not trainer.is_global_zero:
             return
         folder = run_dir(trainer)
-        folder.mkdir(parents=True, exist_ok=True)
+        makedirs(folder)
         SampleGrid().save(trainer, pl_module, "final")
         if self.history:
-            plot_losses(self.history, folder / "losses.png")
+            with writing(join(folder, "losses.png")) as local:  # a remote run folder: uploaded after
+                plot_losses(self.history, local)
         print(f"Run folder: {folder}  (samples/final.png, losses.png)")

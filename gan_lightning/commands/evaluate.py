@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import posixpath
 
 from torch import Tensor
 
@@ -19,6 +19,7 @@ from gan_lightning.evaluator import (
     write_report,
 )
 from gan_lightning.metrics.mode_coverage import NUM_POINTS
+from gan_lightning.paths import as_path, join, parent
 from gan_lightning.runs import load_run, resolve_device
 
 
@@ -75,7 +76,7 @@ def main(argv: list[str]) -> dict[str, float]:
             results = evaluator.evaluate(module, datamodule)
         finally:
             counting.remove()
-    ckpt = Path(args.ckpt_path)
+    ckpt = as_path(args.ckpt_path)  # a URL stays one (pathlib would collapse its //)
     info = {
         "checkpoint": str(ckpt),
         "generator_steps": getattr(module, "generator_steps", None),
@@ -84,8 +85,9 @@ def main(argv: list[str]) -> dict[str, float]:
         "num_generated": num_generated,
         "num_real": min(args.num_real, len(real_dataset(datamodule))) if image else None,
     }
-    title = f"{ckpt.name}" + (f" ({evaluator.extractor_name} features)" if image else "")
-    out = Path(args.out) if args.out else ckpt.with_name(f"{ckpt.stem}_metrics")
+    name = posixpath.basename(str(ckpt))
+    title = name + (f" ({evaluator.extractor_name} features)" if image else "")
+    out = as_path(args.out) if args.out else join(parent(ckpt), f"{posixpath.splitext(name)[0]}_metrics")
     write_report(results, info, out, title)
     return results
 

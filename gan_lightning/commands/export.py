@@ -6,6 +6,9 @@
   ``torch.jit.load`` runs it without gan-lightning.
 - ``onnx``: ``torch.onnx.export`` (the torch.export-based exporter) with a dynamic batch axis; inputs ``z``
   (and ``labels``, int64), output ``samples``.
+
+--ckpt_path and --out may be fsspec URLs (s3://..., memory://...); a remote file is written locally first,
+then uploaded.
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from torch import nn
 
 from gan_lightning.commands import add_weights_only_argument
 from gan_lightning.loading import generator_config, load_generator, save_safetensors_generator
+from gan_lightning.paths import PathOrURL, as_path, with_suffix, writing
 
 #: Format -> the suffix of the default output file.
 SUFFIXES = {"safetensors": ".safetensors", "torchscript": ".pt", "onnx": ".onnx"}
 
 
-def main(argv: list[str]) -> Path:
+def main(argv: list[str]) -> PathOrURL:
     """`gan-lightning export`: the sampling generator of a checkpoint as safetensors, TorchScript or ONNX."""
     parser = argparse.ArgumentParser(prog="gan-lightning export", description=main.__doc__)
     parser.add_argument("--ckpt_path", required=True, help="checkpoint of a GANModule")
@@ -38,21 +42,21 @@ def main(argv: list[str]) -> Path:
     # Checked here rather than by argparse's choices, whose error prints the whole usage.
     if args.format not in SUFFIXES:
         raise ValueError(f"--format must be one of {', '.join(SUFFIXES)}, got {args.format!r}")
-    out = Path(args.out) if args.out else Path(args.ckpt_path).with_suffix(SUFFIXES[args.format])
+    out = as_path(args.out) if args.out else with_suffix(args.ckpt_path, SUFFIXES[args.format])
 
     generator = load_generator(args.ckpt_path, args.config, "cpu", args.weights_only)
-    out.parent.mkdir(parents=True, exist_ok=True)
     if args.format == "safetensors":
         save_safetensors_generator(
             generator, generator_config(args.ckpt_path, args.config, args.weights_only), out
         )
     elif args.format == "torchscript":
         # torch 2.14 marks tracing deprecated (a FutureWarning); the file still loads.
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), writing(out) as local:
             warnings.simplefilter("ignore", FutureWarning)
-            torch.jit.save(torch.jit.trace(generator, example_inputs(generator)), str(out))
+            torch.jit.save(torch.jit.trace(generator, example_inputs(generator)), str(local))
     else:
-        export_onnx(generator, out)
+        with writing(out) as local:
+            export_onnx(generator, local)
     print(f"Saved the generator ({args.format}) to {out}")
     return out
 

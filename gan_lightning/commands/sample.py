@@ -3,6 +3,9 @@
 gan-lightning sample --ckpt_path RUN/checkpoints/last.ckpt --n 100 --out samples.png
 gan-lightning sample --ckpt_path ... --truncation 0.7           # the truncation trick
 gan-lightning sample --ckpt_path ... --interpolate 10 --n 80    # 8 slerp paths of 10 steps, + a GIF
+
+--ckpt_path and --out may be fsspec URLs (s3://..., memory://...): the run's config.yaml is read beside a
+remote checkpoint, and a remote --out is written locally first, then uploaded.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ import torch
 from gan_lightning.callbacks.progress import progress_bar
 from gan_lightning.commands import add_weights_only_argument
 from gan_lightning.latents import interpolation_latents, seeded_latents, truncate
+from gan_lightning.paths import PathOrURL, as_path, with_suffix, writing
 from gan_lightning.runs import load_run, resolve_device
 
 
-def main(argv: list[str]) -> Path:
+def main(argv: list[str]) -> PathOrURL:
     """`gan-lightning sample`: n samples of a checkpoint as a PNG grid (or scatter plot) or an .npz file."""
     parser = argparse.ArgumentParser(prog="gan-lightning sample", description=main.__doc__)
     parser.add_argument("--ckpt_path", required=True, help="checkpoint of a GANModule")
@@ -52,9 +56,8 @@ def main(argv: list[str]) -> Path:
     if args.batch_size < 1:
         raise ValueError(f"--batch_size must be a positive number of samples, got {args.batch_size}")
     fmt = args.format or ("npz" if args.out.endswith(".npz") else "png")
-    out = Path(args.out)
-    out = out if out.suffix == f".{fmt}" else out.with_suffix(f".{fmt}")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = as_path(args.out)  # a URL stays a string
+    out = out if str(out).endswith(f".{fmt}") else with_suffix(out, f".{fmt}")
 
     if args.interpolate and args.n < args.interpolate:
         raise ValueError(
@@ -90,27 +93,31 @@ def main(argv: list[str]) -> Path:
         arrays = {"samples": samples.numpy()}
         if labels is not None:
             arrays["labels"] = labels.cpu().numpy()
-        np.savez_compressed(out, **arrays)
+        with writing(out) as local:
+            np.savez_compressed(local, **arrays)
     elif samples.dim() == 4:
         from torchvision.utils import save_image
 
-        save_image(
-            samples, out, nrow=args.nrow or module.grid_width(args.n), normalize=True, value_range=(-1, 1)
-        )
+        with writing(out) as local:
+            nrow = args.nrow or module.grid_width(args.n)
+            save_image(samples, local, nrow=nrow, normalize=True, value_range=(-1, 1))
         if args.interpolate:
-            save_interpolation_gif(samples, args.interpolate, out.with_suffix(".gif"))
+            save_interpolation_gif(samples, args.interpolate, with_suffix(out, ".gif"))
     elif args.interpolate:
         raise ValueError("--interpolate needs an image model (this checkpoint generates points)")
     else:
         from gan_lightning.plotting import scatter_2d
 
         real = datamodule.sample(args.n) if hasattr(datamodule, "sample") else samples[:0]
-        scatter_2d(module, real, samples, out, f"{Path(args.ckpt_path).name}: {args.n} samples")
+        with writing(out) as local:
+            scatter_2d(module, real, samples, local, f"{Path(args.ckpt_path).name}: {args.n} samples")
     print(f"Saved {args.n} samples to {out}")
     return out
 
 
-def save_interpolation_gif(samples: torch.Tensor, steps: int, path: Path, seconds: float = 2.0) -> Path:
+def save_interpolation_gif(
+    samples: torch.Tensor, steps: int, path: PathOrURL, seconds: float = 2.0
+) -> PathOrURL:
     """An animated GIF of interpolation paths: frame t shows every path's t-th image, as a square grid, and the
     animation runs forth and back."""
     from PIL import Image
@@ -125,6 +132,7 @@ def save_interpolation_gif(samples: torch.Tensor, steps: int, path: Path, second
         pixels = grid.mul(255).round().clamp(0, 255).byte().permute(1, 2, 0).numpy()
         frames.append(Image.fromarray(pixels))
     duration = max(20, int(1000 * seconds / steps))
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=duration, loop=0)
+    with writing(path) as local:
+        frames[0].save(local, save_all=True, append_images=frames[1:], duration=duration, loop=0)
     print(f"Saved the interpolation animation to {path}")
     return path

@@ -21,6 +21,7 @@ from torch import Tensor
 from gan_lightning.data.base import IMAGE_EXTENSIONS, ImageDataModule, ImageFiles
 from gan_lightning.data.download import failure_reason, remove_created_folders_on_error, socket_timeout
 from gan_lightning.data.transforms import prepare_image
+from gan_lightning.paths import local_data_dir
 
 Partition = Literal["train", "valid", "test", "all"]
 PARTITION_IDS = {"train": 0, "valid": 1, "test": 2}
@@ -142,7 +143,8 @@ class CelebADataModule(ImageDataModule):
                 f"data.image_size and data.crop_size must be positive, got {image_size}, {crop_size}"
             )
         self._check_loader_args(batch_size, num_workers)
-        self.data_dir, self.split, self.attributes = Path(data_dir), split, list(attributes or [])
+        self.data_dir = local_data_dir(data_dir, "CelebADataModule")
+        self.split, self.attributes = split, list(attributes or [])
         self.image_size, self.crop_size, self.download, self.val_split = (
             image_size,
             crop_size,

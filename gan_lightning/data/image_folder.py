@@ -29,6 +29,7 @@ from gan_lightning.data.base import (
     split_indices,
 )
 from gan_lightning.data.transforms import prepare_image
+from gan_lightning.paths import local_data_dir
 
 
 class ImageFolderDataModule(ImageDataModule):
@@ -74,7 +75,7 @@ class ImageFolderDataModule(ImageDataModule):
             raise ValueError(f"data.val_fraction must be in [0, 1), got {val_fraction}")
         self._check_loader_args(batch_size, num_workers)
         self.data_dir, self.image_size, self.channels, self.labels = (
-            Path(data_dir),
+            local_data_dir(data_dir, "ImageFolderDataModule"),
             image_size,
             channels,
             labels,

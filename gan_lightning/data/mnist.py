@@ -9,6 +9,9 @@ flat folder, or the other split complete): a missing file there is named instead
 
 A damaged file (a truncated or corrupt .gz, a wrong magic number, a header whose sizes do not match the file,
 images and labels of different counts) is refused at setup in one line naming the file.
+
+``data_dir`` may be an fsspec URL (``s3://bucket/mnist``, ``memory://mnist``): the files are read through fsspec
+(the whole split is read into memory anyway); nothing is downloaded to a URL.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from torchvision.transforms.functional import resize as resize_images
 from gan_lightning.data.base import ImageDataModule, split_indices
 from gan_lightning.data.download import failure_reason, remove_created_folders_on_error, socket_timeout
 from gan_lightning.data.transforms import to_signed_unit
+from gan_lightning.paths import PathOrURL, as_path, is_file, is_url, join, open_file
 
 Split = Literal["train", "test"]
 # split -> (images file, labels file), without the optional .gz
@@ -47,10 +51,10 @@ def read_idx(path: str | Path) -> Tensor:
     big-endian uint32, then the values in row-major order. Anything else raises a one-line ValueError naming
     the file. (torchvision's reader neither opens .gz files nor says what is wrong: it asserts.)
     """
-    path = Path(path)
+    path = as_path(path)  # a URL is read through fsspec
     try:
-        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
-            data = f.read()
+        with open_file(path) as raw:
+            data = (gzip.GzipFile(fileobj=raw) if str(path).endswith(".gz") else raw).read()
     except (EOFError, zlib.error, gzip.BadGzipFile) as error:  # cut short, corrupt, or not gzip at all
         raise ValueError(
             f"{path} is a damaged gzip file ({failure_reason(error)}): replace it with a complete copy"
@@ -76,12 +80,11 @@ def read_idx(path: str | Path) -> Tensor:
     return torch.frombuffer(bytearray(payload), dtype=torch.uint8).reshape(shape)
 
 
-def find_idx(data_dir: str | Path, name: str) -> Path | None:
+def find_idx(data_dir: str | Path, name: str) -> PathOrURL | None:
     """``name`` or ``name.gz`` in ``data_dir`` or ``data_dir/MNIST/raw`` (the uncompressed file first)."""
-    data_dir = Path(data_dir)
-    for folder in (data_dir, data_dir / "MNIST" / "raw"):
-        for candidate in (folder / name, folder / f"{name}.gz"):
-            if candidate.is_file():
+    for folder in (as_path(data_dir), join(data_dir, "MNIST", "raw")):
+        for candidate in (join(folder, name), join(folder, f"{name}.gz")):
+            if is_file(candidate):
                 return candidate
     return None
 
@@ -120,12 +123,10 @@ def mnist_files_missing(data_dir: str | Path, split: Split) -> bool:
     return bool(missing_mnist_files(data_dir, split))
 
 
-def user_mnist_files(data_dir: str | Path) -> list[Path]:
+def user_mnist_files(data_dir: str | Path) -> list[PathOrURL]:
     """MNIST files in the flat folder ``data_dir`` itself (the user's; torchvision downloads into MNIST/raw)."""
     names = [name for files in MNIST_FILES.values() for name in files]
-    return [
-        p for name in names for p in (Path(data_dir) / name, Path(data_dir) / f"{name}.gz") if p.is_file()
-    ]
+    return [p for name in names for p in (join(data_dir, name), join(data_dir, f"{name}.gz")) if is_file(p)]
 
 
 def download_mnist(data_dir: str | Path, split: Split) -> None:
@@ -147,7 +148,7 @@ class MNISTDataModule(ImageDataModule):
 
     Args:
         data_dir: folder holding the IDX files (flat, or torchvision's ``MNIST/raw`` inside it); downloads go
-            there.
+            there. An fsspec URL (``s3://bucket/mnist``) is read through fsspec, and never downloaded to.
         split: ``train`` (60,000 digits) or ``test`` (10,000 digits, e.g. ``../shared/data/mnist``).
         download: download the files with torchvision when they are missing.
         resize: side length to resize the 28x28 digits to (e.g. 32), or None to keep 28.
@@ -177,7 +178,7 @@ class MNISTDataModule(ImageDataModule):
         if not 0.0 <= val_fraction < 1.0:
             raise ValueError(f"data.val_fraction must be in [0, 1), got {val_fraction}")
         self._check_loader_args(batch_size, num_workers)
-        self.data_dir, self.split, self.download, self.resize = Path(data_dir), split, download, resize
+        self.data_dir, self.split, self.download, self.resize = as_path(data_dir), split, download, resize
         self.val_fraction, self.seed = val_fraction, seed
         self.batch_size, self.num_workers = batch_size, num_workers
         side = resize or 28
@@ -194,6 +195,7 @@ class MNISTDataModule(ImageDataModule):
         # other split) gets nothing added; a download cut short in MNIST/raw is completed by torchvision.
         return (
             self.download
+            and not is_url(self.data_dir)  # torchvision downloads to local folders only
             and mnist_files_missing(self.data_dir, self.split)
             and mnist_files_missing(self.data_dir, self._other_split())
             and not user_mnist_files(self.data_dir)
@@ -209,7 +211,7 @@ class MNISTDataModule(ImageDataModule):
 
     def _missing_message(self) -> str:
         missing = missing_mnist_files(self.data_dir, self.split)
-        where = f"in {self.data_dir} or {self.data_dir / 'MNIST' / 'raw'}"
+        where = f"in {self.data_dir} or {join(self.data_dir, 'MNIST', 'raw')}"
         names = " and ".join(f"{name}[.gz]" for name in missing)
         if len(missing) == len(MNIST_FILES[self.split]):
             message = f"MNIST {self.split} split not found: no {names} {where}"
@@ -226,6 +228,8 @@ class MNISTDataModule(ImageDataModule):
             )
         if not self.download:
             return f"{message}, and data.download is false; {supply}"
+        if is_url(self.data_dir):
+            return f"{message}; nothing is downloaded to a URL: {supply}"
         if not self._download_attempted:
             return (
                 f"{message}; nothing is downloaded into a folder that already holds MNIST files: add the "

@@ -23,6 +23,7 @@ from torch.utils.data import Dataset, Subset
 from gan_lightning.data.base import ImageDataModule, split_indices
 from gan_lightning.data.mnist import MNISTDataModule, Split, load_mnist
 from gan_lightning.data.transforms import to_signed_unit
+from gan_lightning.paths import as_path
 
 #: PacGAN's training-set size (its code's ``num_training_sample``).
 NUM_TRAINING_SAMPLES = 128_000
@@ -124,7 +125,7 @@ class StackedMNISTDataModule(ImageDataModule):
         self._mnist = MNISTDataModule(
             data_dir, split, download, None, val_fraction, seed, batch_size, num_workers
         )  # fmt: skip
-        self.data_dir, self.split, self.download = Path(data_dir), split, download
+        self.data_dir, self.split, self.download = as_path(data_dir), split, download  # a URL stays a string
         self.num_samples, self.image_size = num_samples, image_size
         self.val_fraction, self.seed = val_fraction, seed
         self.batch_size, self.num_workers = batch_size, num_workers

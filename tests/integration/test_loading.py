@@ -121,6 +121,7 @@ def test_module_built_in_python_keeps_plain_hparams_and_loads_weights_only(tmp_p
         "on_nonfinite": "raise",
         "max_nonfinite_steps": 10,
         "nonfinite_check": "auto",
+        "compile": False,
         "real_label": 0.9,
     }  # no modules: they would be pickled into the checkpoint
     trainer = cpu_trainer(max_steps=2)
