@@ -231,3 +231,17 @@ def write_image_folder(
 def tiny_mnist(folder: Path) -> MNISTDataModule:
     """An MNIST data module on 96 generated digits written under ``folder/mnist`` (batch 32, no download)."""
     return MNISTDataModule(str(write_tiny_idx(folder / "mnist", n=96)), download=False, batch_size=32)
+
+
+def conditional_dcgan(num_classes: int, latent_dim: int, width: int) -> dict:
+    """The generator and discriminator entries of a conditional DCGAN config (28x28, one channel)."""
+    return {
+        "generator": {
+            "class_path": "gan_lightning.networks.ConditionalDCGANGenerator",
+            "init_args": {"num_classes": num_classes, "latent_dim": latent_dim, "width": width},
+        },
+        "discriminator": {
+            "class_path": "gan_lightning.networks.ConditionalDCGANDiscriminator",
+            "init_args": {"num_classes": num_classes, "width": width},
+        },
+    }

@@ -21,6 +21,7 @@ from gan_lightning.cli import main
 from gan_lightning.hub import HubGenerator
 from gan_lightning.loading import SAFETENSORS_KEY, build_generator
 from gan_lightning.variants import NSGAN
+from tests.helpers import conditional_dcgan
 
 MLP = {
     "generator": {
@@ -33,16 +34,7 @@ MLP = {
     },
 }
 # Conditional, with BatchNorm: eval mode matters (running statistics) and so do the labels.
-CONDITIONAL_DCGAN = {
-    "generator": {
-        "class_path": "gan_lightning.networks.ConditionalDCGANGenerator",
-        "init_args": {"num_classes": 3, "latent_dim": 4, "width": 4},
-    },
-    "discriminator": {
-        "class_path": "gan_lightning.networks.ConditionalDCGANDiscriminator",
-        "init_args": {"num_classes": 3, "width": 4},
-    },
-}
+CONDITIONAL_DCGAN = conditional_dcgan(num_classes=3, latent_dim=4, width=4)
 MODELS = {"mlp": MLP, "conditional_dcgan": CONDITIONAL_DCGAN}
 
 

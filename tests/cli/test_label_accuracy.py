@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from gan_lightning.cli import main
-from tests.helpers import write_tiny_idx
+from tests.helpers import conditional_dcgan, write_tiny_idx
 
 
 def tiny_conditional(data_dir: Path) -> dict:
@@ -19,16 +19,7 @@ def tiny_conditional(data_dir: Path) -> dict:
     return {
         "model": {
             "class_path": "gan_lightning.variants.NSGAN",
-            "init_args": {
-                "generator": {
-                    "class_path": "gan_lightning.networks.ConditionalDCGANGenerator",
-                    "init_args": {"num_classes": 10, "latent_dim": 8, "width": 8},
-                },
-                "discriminator": {
-                    "class_path": "gan_lightning.networks.ConditionalDCGANDiscriminator",
-                    "init_args": {"num_classes": 10, "width": 8},
-                },
-            },
+            "init_args": conditional_dcgan(num_classes=10, latent_dim=8, width=8),
         },
         "data": {
             "class_path": "gan_lightning.data.MNISTDataModule",
