@@ -328,3 +328,16 @@ def test_garbled_attribute_file_is_named(tmp_path: Path, edit, expected: str) ->
     with pytest.raises(ValueError) as error:
         dm.setup()
     one_line_error(error, str(path), expected)
+
+
+def test_celeba_strict_refuses_a_damaged_image_at_setup_and_otherwise_replaces_it(tmp_path: Path) -> None:
+    root = write_tiny_celeba(tmp_path, n=6)
+    damaged = root / "img_align_celeba" / "000004.jpg"  # k = 3, train partition (k % 3 == 0)
+    damaged.write_bytes(damaged.read_bytes()[:200])  # a valid header, pixels cut off
+    with pytest.raises(ValueError, match=rf"image {damaged} cannot be read .*; data.strict is true"):
+        CelebADataModule(str(root), download=False, strict=True, batch_size=2).setup("fit")
+    data = CelebADataModule(str(root), download=False, batch_size=2)
+    data.setup("fit")  # the default: training replaces it by the next readable image, with a warning
+    with pytest.warns(UserWarning, match="000004.jpg"):
+        replaced, _ = data.train_set[1]
+    assert_close(replaced, data.train_set[0][0])  # the next readable train image, wrapping round to the first
