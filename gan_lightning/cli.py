@@ -93,7 +93,7 @@ class GANCLI(LightningCLI):
         # LightningCLI reads --ckpt_path while parsing: a missing, damaged or foreign file fails in one line.
         subcommand = self.config.get("subcommand")
         path = self.config[subcommand].get("ckpt_path") if subcommand else None
-        if path and path not in ("last", "best", "hpc", "registry") and "://" not in str(path):
+        if path and path not in ("last", "best", "hpc", "registry"):  # local paths and fsspec URLs
             load_checkpoint(path, weights_only=self.config[subcommand].get("weights_only") is not False)
         # No super(): LightningCLI's would let the checkpoint's hparams override the config and command line.
 

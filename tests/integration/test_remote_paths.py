@@ -138,16 +138,20 @@ def test_remote_checkpoints_keep_weights_only_and_one_line_errors(
         load_checkpoint("memory://pickled.ckpt")
     with pytest.raises(ValueError, match=r"no checkpoint file at 'memory://x.ckpt'"):
         load_checkpoint("memory://x.ckpt")
-    for command in ("sample", "export"):
+    for command in ("sample", "export", "fit"):
         args = [command, "--ckpt_path", "memory://x.ckpt"] + (
             ["--format", "onnx"] if command == "export" else []
         )
+        if command == "fit":  # refused while the command line is read, before any folder is made
+            config = tmp_path / "tiny.yaml"
+            config.write_text(yaml.safe_dump(tiny_ring_config(64, 32)))
+            args += ["--config", str(config), "--trainer.default_root_dir", "memory://fit"]
         with pytest.raises(SystemExit) as stop:
             main(args)
         assert stop.value.code == 2
         (line,) = capsys.readouterr().err.splitlines()
         assert "memory://x.ckpt" in line and "memory:/x" not in line, line
-    assert local_files(tmp_path) == ["pickled.ckpt"]
+    assert local_files(tmp_path) == ["pickled.ckpt", "tiny.yaml"]
 
 
 # ------------------------------------------------------------------------------------------------ data
