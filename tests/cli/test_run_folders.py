@@ -10,7 +10,9 @@ import threading
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
+from torch.testing import assert_close
 
 from gan_lightning.cli import claim_version, main
 from tests.helpers import ROOT, tiny_ring_config
@@ -109,8 +111,13 @@ def test_runs_started_together_get_distinct_folders(tmp_path: Path) -> None:
     assert [f.name for f in folders] == [f"version_{n}" for n in range(5)]
     for folder in folders:
         assert_whole_run(folder)
-        (checkpoint,) = (folder / "checkpoints").glob("*.ckpt")
-        assert checkpoint.name.endswith("step=4.ckpt"), checkpoint  # one run: its one final checkpoint
+        # one run: its one final checkpoint, and last.ckpt holding the same weights
+        (checkpoint,) = (folder / "checkpoints").glob("epoch=*.ckpt")
+        assert checkpoint.name.endswith("step=4.ckpt"), checkpoint
+        final, last = (
+            torch.load(p, weights_only=True) for p in (checkpoint, folder / "checkpoints" / "last.ckpt")
+        )
+        assert_close(last["state_dict"], final["state_dict"])
         rows = (folder / "metrics.csv").read_text().splitlines()
         assert rows.count(rows[0]) == 1 and len(rows) == len(set(rows)), rows  # one header, no row twice
         saved = yaml.safe_load((folder / "config.yaml").read_text())
