@@ -14,7 +14,7 @@ never pays for the commands' imports::
 
 from __future__ import annotations
 
-import argparse
+from jsonargparse import ArgumentParser
 
 COMMANDS: dict[str, str] = {
     "evaluate": "gan_lightning.commands.evaluate:main",
@@ -44,8 +44,10 @@ def metric_list(text: str) -> list[str]:
     return [m.strip().strip("'\"") for m in text.split(",") if m.strip()]
 
 
-def boolean(text: str) -> bool:
-    """``true`` / ``false`` (any case, also 1/0, yes/no) as argparse's ``type``."""
+def boolean(text: str | bool) -> bool:
+    """``true`` / ``false`` (any case, also 1/0, yes/no) as a parser's ``type``."""
+    if isinstance(text, bool):  # jsonargparse checks the default too
+        return text
     value = text.strip().lower()
     if value in ("true", "1", "yes"):
         return True
@@ -54,7 +56,14 @@ def boolean(text: str) -> bool:
     raise ValueError(f"expected true or false, got {text!r}")
 
 
-def add_weights_only_argument(parser: argparse.ArgumentParser) -> None:
+def command_parser(name: str, description: str | None) -> ArgumentParser:
+    """The parser of `gan-lightning <name>`: jsonargparse's, as LightningCLI's subcommands use, so every command
+    reads its values alike (``--image_metrics [fid,kid]``) and a wrong argument raises (``main`` prints it in one
+    line) instead of printing the usage."""
+    return ArgumentParser(prog=f"gan-lightning {name}", description=description, exit_on_error=False)
+
+
+def add_weights_only_argument(parser: ArgumentParser) -> None:
     """``--weights_only`` of the commands that read a checkpoint (true: refuse pickled objects)."""
     parser.add_argument(
         "--weights_only",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import posixpath
 
 from torch import Tensor
 
 from gan_lightning.callbacks.progress import progress_bar
-from gan_lightning.commands import add_weights_only_argument, metric_list
+from gan_lightning.commands import add_weights_only_argument, command_parser, metric_list
 from gan_lightning.evaluator import (
     NUM_REAL_IMAGES,
     Evaluator,
@@ -25,7 +24,7 @@ from gan_lightning.runs import load_run, resolve_device
 
 def main(argv: list[str]) -> dict[str, float]:
     """`gan-lightning evaluate`: metrics of a checkpoint, printed and saved as JSON and Markdown."""
-    parser = argparse.ArgumentParser(prog="gan-lightning evaluate", description=main.__doc__)
+    parser = command_parser("evaluate", main.__doc__)
     parser.add_argument("--ckpt_path", required=True, help="checkpoint of a GANModule")
     parser.add_argument("--config", default=None, help="the run's config (default: <run>/config.yaml)")
     parser.add_argument(

@@ -13,14 +13,13 @@ then uploaded.
 
 from __future__ import annotations
 
-import argparse
 import warnings
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from gan_lightning.commands import add_weights_only_argument
+from gan_lightning.commands import add_weights_only_argument, command_parser
 from gan_lightning.loading import generator_config, load_generator, save_safetensors_generator
 from gan_lightning.paths import PathOrURL, as_path, with_suffix, writing
 
@@ -30,7 +29,7 @@ SUFFIXES = {"safetensors": ".safetensors", "torchscript": ".pt", "onnx": ".onnx"
 
 def main(argv: list[str]) -> PathOrURL:
     """`gan-lightning export`: the sampling generator of a checkpoint as safetensors, TorchScript or ONNX."""
-    parser = argparse.ArgumentParser(prog="gan-lightning export", description=main.__doc__)
+    parser = command_parser("export", main.__doc__)
     parser.add_argument("--ckpt_path", required=True, help="checkpoint of a GANModule")
     parser.add_argument("--config", default=None, help="the run's config (default: <run>/config.yaml)")
     parser.add_argument("--format", required=True, help="safetensors, torchscript or onnx")

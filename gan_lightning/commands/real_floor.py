@@ -6,10 +6,9 @@ first 5,000 digits are cleaner than the last 5,000), so fixed halves would overs
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from gan_lightning.commands import metric_list
+from gan_lightning.commands import command_parser, metric_list
 from gan_lightning.evaluator import format_table, real_vs_real, write_report
 from gan_lightning.metrics.image import build_feature_extractor
 
@@ -18,7 +17,7 @@ def main(argv: list[str]) -> dict[str, float]:
     """`gan-lightning real-floor`: metrics between two random halves of the real MNIST images."""
     from gan_lightning.data.mnist import load_mnist
 
-    parser = argparse.ArgumentParser(prog="gan-lightning real-floor", description=main.__doc__)
+    parser = command_parser("real-floor", main.__doc__)
     parser.add_argument("--data", required=True, help="folder of MNIST IDX files")
     parser.add_argument("--split", default="test", choices=["train", "test"])
     parser.add_argument(

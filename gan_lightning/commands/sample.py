@@ -10,13 +10,12 @@ remote checkpoint, and a remote --out is written locally first, then uploaded.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import torch
 
 from gan_lightning.callbacks.progress import progress_bar
-from gan_lightning.commands import add_weights_only_argument
+from gan_lightning.commands import add_weights_only_argument, command_parser
 from gan_lightning.latents import interpolation_latents, seeded_latents, truncate
 from gan_lightning.paths import PathOrURL, as_path, with_suffix, writing
 from gan_lightning.runs import load_run, resolve_device
@@ -24,7 +23,7 @@ from gan_lightning.runs import load_run, resolve_device
 
 def main(argv: list[str]) -> PathOrURL:
     """`gan-lightning sample`: n samples of a checkpoint as a PNG grid (or scatter plot) or an .npz file."""
-    parser = argparse.ArgumentParser(prog="gan-lightning sample", description=main.__doc__)
+    parser = command_parser("sample", main.__doc__)
     parser.add_argument("--ckpt_path", required=True, help="checkpoint of a GANModule")
     parser.add_argument("--config", default=None, help="the run's config (default: <run>/config.yaml)")
     parser.add_argument("--n", type=int, default=64, help="number of samples")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import math
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import torch
 
 from gan_lightning.callbacks.progress import progress_bar
+from gan_lightning.commands import command_parser
 
 
 def main(argv: list[str]) -> float:
@@ -17,7 +17,7 @@ def main(argv: list[str]) -> float:
     from gan_lightning.data.mnist import load_mnist
     from gan_lightning.metrics.lenet import LeNet, accuracy, save_lenet, train_lenet
 
-    parser = argparse.ArgumentParser(prog="gan-lightning train-evaluator", description=main.__doc__)
+    parser = command_parser("train-evaluator", main.__doc__)
     parser.add_argument("--data", required=True, help="folder of MNIST IDX files (train and/or t10k)")
     parser.add_argument("--out", default="evaluator.pt", help="where to save the weights")
     parser.add_argument("--epochs", type=int, default=15)

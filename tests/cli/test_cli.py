@@ -136,3 +136,22 @@ def test_metric_lists_take_the_commands_and_fits_syntax(text: str) -> None:
     from gan_lightning.commands import metric_list
 
     assert metric_list(text) == ["fid", "kid"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["sample"], "the following arguments are required: ckpt_path"),
+        (["sample", "--ckpt_path", "x.ckpt", "--n", "abc"], "n: expected int, got 'abc'"),
+        (["evaluate", "--ckpt_path", "x.ckpt", "--bogus", "1"], "unrecognized arguments: --bogus 1"),
+        (["export", "--ckpt_path", "x.ckpt", "--weights_only", "maybe"], "--weights_only"),
+    ],
+)
+def test_the_librarys_commands_parse_like_fit_and_fail_in_one_line(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    error = capsys.readouterr().err.strip()
+    assert exit_info.value.code == 2 and len(error.splitlines()) == 1, error
+    assert expected in error, error
