@@ -9,14 +9,14 @@ Schedule (the contract the tests pin):
 * one batch from the data loader = one critic step on that real batch (WGAN-GP, Algorithm 1, draws a fresh
   real minibatch for every critic iteration);
 * after every ``n_critic``-th critic step, one generator step on a fresh latent batch;
-* ``trainer.global_step`` counts optimiser steps of *both* networks (Lightning's manual-optimisation rule):
-  after B batches it is ``B + B // n_critic``. To train for N generator steps, set
-  ``trainer.max_steps = N * (n_critic + 1)``; ``generator_steps`` and ``critic_steps`` hold the counts and
-  are saved in checkpoints.
+* ``trainer.global_step`` counts optimiser steps of *both* networks: ``B + B // n_critic`` after B batches
+  (N generator steps: ``trainer.max_steps = N * (n_critic + 1)``); ``generator_steps`` and ``critic_steps``
+  hold the counts and are saved in checkpoints.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 from typing import Any, Literal
@@ -65,10 +65,8 @@ class GANModule(L.LightningModule):
         max_nonfinite_steps: consecutive skipped steps of one network after which ``"skip"`` gives up.
         nonfinite_check: when ``"raise"`` reads its check: ``"step"``, ``"deferred"`` or ``"auto"`` (see
             :class:`gan_lightning.nonfinite.NonFiniteGuard`).
-        compile: compile the forward passes of the generator and the discriminator with ``torch.compile`` when
-            training starts (``nn.Module.compile``, in place: the networks' ``state_dict`` keys stay the same, so
-            checkpoints load with or without it). The critic calls of the input-gradient penalties stay eager
-            (see :meth:`critic`); samples drawn after loading a checkpoint and the EMA copy stay eager too.
+        compile: ``torch.compile`` both networks in place when fit starts (checkpoints load either way); the
+            penalties' critic calls (:meth:`critic`), the EMA copy and loaded checkpoints stay eager.
     """
 
     # Paper defaults, overridden by each variant: (optimiser class, keyword arguments).
@@ -114,8 +112,7 @@ class GANModule(L.LightningModule):
         self.g_scheduler, self.d_scheduler = g_scheduler, d_scheduler
         self.scheduler_interval = scheduler_interval
         self.n_critic = n_critic
-        # Not `self.compile`: that name is nn.Module.compile, the method that compiles the networks below.
-        self.compile_networks = compile
+        self.compile_networks = compile  # `self.compile` is nn.Module's method
         self.critic_steps = 0
         self.generator_steps = 0
         self.nonfinite_guard = nonfinite_guard
@@ -183,19 +180,12 @@ class GANModule(L.LightningModule):
     def critic(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
         """D(x) (or D(x, y)): one raw score per sample, shape ``(B,)`` (per pack, ``(B / m,)``, with PacGAN).
 
-        With ``compile``, a critic call on a leaf input that requires a gradient runs eager: that is how the
-        input-gradient penalties call it (``gan_lightning.penalties`` detaches x and sets ``requires_grad``,
-        then takes ``autograd.grad(..., create_graph=True)``), and the backward of a compiled graph cannot be
-        differentiated again ("torch.compile with aot_autograd does not currently support double backward";
-        PyTorch docs, "torch.compiler.set_stance": ``"force_eager"`` runs compiled code eagerly).
+        With ``compile``, a call on a leaf input that requires a gradient (how the input-gradient penalties call
+        it) runs eager: a compiled graph has no double backward (PyTorch docs, "torch.compiler.set_stance").
         """
-        if self.compile_networks and x.requires_grad and x.is_leaf:
-            with torch.compiler.set_stance("force_eager"):
-                return self._critic(x, labels)
-        return self._critic(x, labels)
-
-    def _critic(self, x: Tensor, labels: Tensor | None) -> Tensor:
-        return (self.discriminator(x, labels) if self.num_classes else self.discriminator(x)).reshape(-1)
+        eager = self.compile_networks and x.requires_grad and x.is_leaf
+        with torch.compiler.set_stance("force_eager") if eager else contextlib.nullcontext():
+            return (self.discriminator(x, labels) if self.num_classes else self.discriminator(x)).reshape(-1)
 
     @torch.no_grad()
     def generate(self, n: int, labels: Tensor | None = None, z: Tensor | None = None) -> Tensor:
@@ -372,9 +362,7 @@ class GANModule(L.LightningModule):
         skip_nvml_check_without_gpus()
         self.nonfinite_guard.start(self.device)
         if self.compile_networks:
-            # After the shape check above (one compiled graph fewer) and after GeneratorEMA.setup has copied the
-            # generator; a deep copy drops the compiled call anyway (nn.Module.__getstate__), so the EMA copy
-            # and any copy made later run eager. Compiling is lazy: the first steps pay for it.
+            # In place (state_dict keys unchanged), after GeneratorEMA's copy, which stays eager.
             self.generator.compile()
             self.discriminator.compile()
         # Each rank its own random streams: the saved ones of a resumed run, else an offset of the seed.

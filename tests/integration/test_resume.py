@@ -22,7 +22,7 @@ from torch.testing import assert_close
 from gan_lightning.callbacks import GeneratorEMA
 from gan_lightning.cli import GANCLI
 from gan_lightning.variants import NSGAN, WGANGP
-from tests.helpers import RING_CONFIG, ROOT, mlp_nets, ring_data
+from tests.helpers import RING_CONFIG, ROOT, cpu_trainer, mlp_nets, ring_data
 
 N_CRITIC = 2
 # 5 batches per epoch; global_step moves by 1 after a critic-only batch and by 2 after a batch with a
@@ -46,14 +46,11 @@ def wgan_gp() -> WGANGP:
 def fit(folder: Path, max_steps: int, ckpt_path: Path | None = None) -> L.Trainer:
     """One run; checkpoints every 6 steps (a multiple of n_critic + 1, the values global_step takes)."""
     checkpoint = ModelCheckpoint(dirpath=folder, every_n_train_steps=STOP, save_top_k=-1, save_last=True)
-    trainer = L.Trainer(
-        accelerator="cpu",
-        devices=1,
+    trainer = cpu_trainer(
+        max_epochs=None,
         max_steps=max_steps,
         deterministic=True,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
+        enable_checkpointing=True,
         callbacks=[GeneratorEMA(0.9), checkpoint],
     )
     trainer.fit(wgan_gp(), datamodule=ring_data(num_samples=160, batch_size=32), ckpt_path=ckpt_path)

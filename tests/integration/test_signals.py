@@ -26,7 +26,7 @@ import gan_lightning.cli
 from gan_lightning.callbacks import GeneratorEMA, SignalCheckpoint
 from gan_lightning.cli import GANCLI, main
 from gan_lightning.signals import StopSignal
-from tests.helpers import ROOT, ring_data, tiny_ring_config
+from tests.helpers import ROOT, cpu_trainer, ring_data, tiny_ring_config
 from tests.integration.test_resume import assert_same_training_state, wgan_gp
 
 # WGAN-GP with n_critic = 2 (tests.integration.test_resume): 5 batches per epoch, global_step 3 k after 2 k
@@ -54,15 +54,10 @@ class SignalAfter(L.Callback):
 
 def fit(folder: Path, max_steps: int, *extra: L.Callback, ckpt_path: Path | None = None) -> L.Trainer:
     # SignalCheckpoint first on purpose: it must still run after GeneratorEMA (the EMA update of the batch).
-    trainer = L.Trainer(
-        accelerator="cpu",
-        devices=1,
+    trainer = cpu_trainer(
+        max_epochs=None,
         max_steps=max_steps,
         deterministic=True,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
         callbacks=[SignalCheckpoint(dirpath=str(folder)), GeneratorEMA(0.9), *extra],
     )
     trainer.fit(wgan_gp(), datamodule=ring_data(num_samples=160, batch_size=32), ckpt_path=ckpt_path)
@@ -144,14 +139,7 @@ def test_unknown_or_uncatchable_signals_fail_in_one_line() -> None:
 
 def test_no_signals_installs_nothing(tmp_path: Path) -> None:
     probe = HandlersAtFirstBatch()
-    trainer = L.Trainer(
-        accelerator="cpu",
-        max_steps=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        callbacks=[SignalCheckpoint(signals=[]), probe],
-    )
+    trainer = cpu_trainer(max_epochs=None, max_steps=1, callbacks=[SignalCheckpoint(signals=[]), probe])
     trainer.fit(wgan_gp(), datamodule=ring_data(num_samples=160, batch_size=32))
     assert probe.seen["SIGUSR1"] == signal.SIG_DFL
 
