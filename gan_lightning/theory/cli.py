@@ -10,7 +10,6 @@ Exit status 1 if any check fails.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import textwrap
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from gan_lightning.commands import command_parser
 from gan_lightning.theory import CHECKS, CheckResult
 
 COLUMNS = ("claim", "closed form", "measured", "tolerance", "pass")
@@ -67,12 +67,11 @@ def markdown_table(results: list[CheckResult]) -> str:
 
 def main(argv: list[str]) -> None:
     """Entry point of `gan-lightning theory`; `argv` are the arguments after `theory`."""
-    parser = argparse.ArgumentParser(
-        prog="gan-lightning theory",
-        description="Check the GAN theory numerically on 1D densities: one row per claim, figures as PNG.",
+    parser = command_parser(
+        "theory", "Check the GAN theory numerically on 1D densities: one row per claim, figures as PNG."
     )
     parser.add_argument("--all", action="store_true", help="run the full versions (slow: minutes in all)")
-    parser.add_argument("--out", type=Path, default=Path("runs/theory"), help="figures folder (runs/theory)")
+    parser.add_argument("--out", default="runs/theory", help="figures folder")
     parser.add_argument(
         "--only", nargs="+", metavar="NAME", choices=list(CHECKS), help="run only these checks"
     )
@@ -83,7 +82,7 @@ def main(argv: list[str]) -> None:
     # The checks are tiny 1D problems: more threads only add overhead (and the machines are shared).
     torch.set_num_threads(1)
     start = time.perf_counter()
-    results = [CHECKS[name](full=args.all, out=args.out) for name in (args.only or CHECKS)]
+    results = [CHECKS[name](full=args.all, out=Path(args.out)) for name in (args.only or CHECKS)]
     total = time.perf_counter() - start
 
     print(markdown_table(results) if args.markdown else text_table(results))

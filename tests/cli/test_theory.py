@@ -32,11 +32,20 @@ def test_command_exits_1_when_a_check_fails(monkeypatch, capsys):
     assert "NO" in out and "failed: broken" in out
 
 
-def test_command_rejects_unknown_names(capsys):
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--only", "nope"], "argument --only: invalid choice: 'nope' (choose from 'optimal_discriminator',"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_command_rejects_bad_arguments_in_one_line(args, message, capsys):
+    # One syntax and one error style with the other commands (jsonargparse's parser, gan_lightning.commands).
     with pytest.raises(SystemExit) as exit_info:
-        main(["--only", "nope"])
+        cli_main(["theory", *args])
     assert exit_info.value.code == 2
-    assert "invalid choice: 'nope'" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"gan-lightning: error: {message}") and len(err.splitlines()) == 1
 
 
 def test_registered_as_a_gan_lightning_subcommand(tmp_path, capsys):
