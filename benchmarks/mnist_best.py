@@ -60,11 +60,12 @@ def _device() -> str:
 def fit_and_evaluate(config: str, seed: int, args: dict, root: str) -> dict:
     """One (config, seed): the fit's wall-clock, the metrics of ``evaluate`` and a 10x10 sample grid.
 
-    The run lives in ``root`` until it is done: a fit cut off (a session's end, a kill) resumes from its
+    ``args["fit_args"]`` and ``args["evaluate_args"]`` add options to the two commands (``{seed}`` in a fit
+    option becomes the seed). The run lives in ``root`` until it is done: a fit cut off (a session's end, a kill) resumes from its
     last.ckpt (exact resume), and the wall-clock sums the fit's segments up to their last checkpoint.
     """
     out, root = Path(args["out"]), Path(root)
-    name = f"{Path(config).stem}_seed{seed}"
+    name = f"{Path(config).parent.name}_{Path(config).stem}_seed{seed}"  # mnist_best_seed1
     last = root / "run" / "version_0" / "checkpoints" / "last.ckpt"
     clock = root / "segments.json"  # [start, end] of every fit segment
     segments = json.loads(clock.read_text()) if clock.is_file() else []
@@ -81,13 +82,18 @@ def fit_and_evaluate(config: str, seed: int, args: dict, root: str) -> dict:
             *("--trainer.default_root_dir", str(root), "--trainer.enable_progress_bar", "false"),
             *("--trainer.logger.init_args.name", "run", "--trainer.logger.init_args.version", "0"),
             *(("--ckpt_path", str(last)) if last.is_file() else ()),
+            *[arg.format(seed=seed) for arg in args.get("fit_args", ())],
             threads=args["threads"],
         )
         segments[-1][1] = time.time()
         clock.write_text(json.dumps(segments))
         (root / "fit_done").touch()
     metrics_path = root / "metrics"
-    _cli("evaluate", "--ckpt_path", str(last), "--out", str(metrics_path), "--quiet", threads=args["threads"])
+    _cli(
+        *("evaluate", "--ckpt_path", str(last), "--out", str(metrics_path), "--quiet"),
+        *args.get("evaluate_args", ()),
+        threads=args["threads"],
+    )
     grid = out / f"{name}_samples.png"
     _cli(
         "sample",

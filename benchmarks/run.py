@@ -82,7 +82,8 @@ def steps(mode: str, out: Path, jobs: int) -> list[tuple[str, list[str]]]:
             "stacked_mnist",
             [
                 "stacked_mnist.py",
-                *("--epochs", "2", "--seeds", "3", "--jobs", str(jobs), "--name", "stacked_mnist", *common),
+                *("--epochs", "2", "--seeds", "3", "--jobs", str(jobs), "--name", "stacked_mnist"),
+                *("--configs", "configs/stacked_mnist/best.yaml", *common),
             ],
         ),
         ("gpu_throughput", ["gpu_throughput.py", *common]),

@@ -346,3 +346,25 @@ def test_stacked_mnist_end_to_end_writes_and_reuses_its_cells(tmp_path, monkeypa
     assert (tmp_path / "out" / "smoke_samples.png").is_file()
     monkeypatch.setattr(stacked_mnist, "train_run", lambda *a: pytest.fail("a cached cell was trained again"))
     assert stacked_mnist.main(args) == first
+
+
+@pytest.mark.slow
+def test_stacked_mnist_runs_a_shipped_config_through_the_cli_beside_the_floor(tmp_path, monkeypatch):
+    import stacked_mnist
+
+    data = write_tiny_idx(tmp_path / "mnist", n=64, split="test")
+    config = tmp_path / "tiny.yaml"
+    text = (ROOT / "configs" / "stacked_mnist" / "best.yaml").read_text()
+    config.write_text(
+        text.replace("num_samples: 128000", "num_samples: 128").replace("max_steps: 16000", "max_steps: 6")
+    )
+    args = ["--data-dir", str(data), "--models", "--configs", str(config), "--num-samples", "200"]
+    args += ["--seeds", "1", "--jobs", "1", "--out", str(tmp_path / "out"), "--name", "smoke"]
+    first = stacked_mnist.main(args)
+    assert [(r["model"], r["seed"], r["generator_steps"]) for r in first] == [(str(config), 1, 3)]
+    assert 1 <= first[0]["classes_covered"] <= 200 and first[0]["train_seconds"] > 0
+    table = (tmp_path / "out" / "smoke.md").read_text()
+    assert f"| `{config}` |" in table and "| real data: 200 stacked samples (same run) |" in table
+    assert (tmp_path / "out" / f"{tmp_path.name}_tiny_seed1_samples.png").is_file()
+    monkeypatch.setattr(stacked_mnist, "config_run", lambda *a: pytest.fail("a cached cell was trained again"))
+    assert stacked_mnist.main(args) == first
