@@ -1,22 +1,24 @@
 """Data loaders that resume exactly: the data order and the position inside an epoch survive a checkpoint.
 
 For a resumed run to continue *exactly* as the uninterrupted one, the batches must come back in the same
-order: :class:`ResumableDataLoader` shuffles with a permutation fixed by (seed, epoch) and saves how many
-batches of the epoch it has served, so that a mid-epoch checkpoint resumes at the next batch of the same
-permutation (Lightning restores a loader that has ``state_dict`` / ``load_state_dict``; a plain shuffled
-DataLoader would start a new permutation from its first batch). The random number generators are restored
-by the module (``gan_lightning.checkpoints``).
+order: :class:`ResumableDataLoader` shuffles with a permutation fixed by (seed, epoch), and torchdata's
+``StatefulDataLoader`` (https://pytorch.org/data/0.11/torchdata.stateful_dataloader.html) saves the position
+inside the epoch, so that a mid-epoch checkpoint resumes at the next batch of the same permutation (Lightning
+restores a loader that has ``state_dict`` / ``load_state_dict``; a plain shuffled DataLoader would start a new
+permutation from its first batch). The random number generators are restored by the module
+(``gan_lightning.checkpoints``).
 """
 
 from __future__ import annotations
 
-import itertools
 import os
-from collections.abc import Iterable, Iterator, Sized
+import warnings
+from collections.abc import Iterator, Sized
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, Dataset, RandomSampler
+from torch.utils.data import Dataset, RandomSampler
+from torchdata.stateful_dataloader import StatefulDataLoader
 
 
 def one_thread_per_worker(_: int) -> None:
@@ -55,37 +57,24 @@ class EpochShuffleSampler(RandomSampler):
         yield from order.tolist()
 
 
-class _SkipFirst:
-    """The index batches of a batch sampler without the first ``skip`` of them; its length stays the full
-    one. The loader sets ``skip`` back to 0 once its iterator exists (a loader with persistent workers
-    iterates this same object again every epoch)."""
+class ResumableDataLoader(StatefulDataLoader):
+    """A StatefulDataLoader whose order is fixed by (seed, epoch) and whose workers' seed is its own.
 
-    def __init__(self, batches: Iterable[list[int]]) -> None:
-        self.batches, self.skip = batches, 0
-
-    def __len__(self) -> int:
-        return len(self.batches)  # type: ignore[arg-type]
-
-    def __iter__(self) -> Iterator[list[int]]:
-        return itertools.islice(iter(self.batches), self.skip, None)
-
-
-class ResumableDataLoader(DataLoader):
-    """A DataLoader that resumes mid-epoch where a checkpoint left it (Lightning's stateful-loader protocol).
-
-    ``shuffle=True`` draws its order from :class:`EpochShuffleSampler`. A plain DataLoader draws its
-    workers' base seed from the global torch RNG at every ``iter()``, so the extra ``iter()`` of a resumed
-    run would shift the latents drawn afterwards; this loader draws it from its own generator, seeded by
-    (seed, epoch). ``state_dict`` records the sampler's seed and epoch and how many batches of the current
-    pass were served; after ``load_state_dict`` the next pass skips those batches by index (nothing is loaded
-    for them). Lightning fetches no batch ahead from a loader with a length, so the count at a checkpoint is
-    exactly the number of batches trained on in this epoch.
+    ``shuffle=True`` draws its order from :class:`EpochShuffleSampler`. A (Stateful)DataLoader without a
+    generator draws its workers' base seed from the global torch RNG at every ``iter()``, so the extra
+    ``iter()`` of a resumed run would shift the latents drawn afterwards; this loader draws it from its own
+    generator, seeded by (seed, epoch). ``state_dict`` adds the sampler's seed and epoch to
+    StatefulDataLoader's state (the position in the pass: on resume the sampler skips the batches served, by
+    index, nothing is loaded for them). Lightning fetches no batch ahead from a loader with a length, so the
+    position at a checkpoint is exactly the number of batches trained on in this epoch. A finished pass
+    resumes to a fresh pass of the next epoch (the sampler's epoch + 1 at once: workers prefetch at
+    ``iter()``, before Lightning calls ``set_epoch``).
 
     Args:
         dataset: the dataset.
         shuffle: reshuffle every epoch.
         seed: seed of the shuffling (``None``: Lightning's global seed).
-        **kwargs: any other DataLoader argument.
+        **kwargs: any other StatefulDataLoader argument.
     """
 
     def __init__(
@@ -101,47 +90,77 @@ class ResumableDataLoader(DataLoader):
         own_generator = kwargs.get("generator") is None
         if own_generator:
             kwargs["generator"] = torch.Generator()
-        super().__init__(dataset, *args, shuffle=shuffle, **kwargs)
+        with warnings.catch_warnings():  # torchdata 0.11 calls torch.set_vital, which torch deprecates
+            warnings.filterwarnings("ignore", ".*set_vital.*")
+            super().__init__(dataset, *args, shuffle=shuffle, **kwargs)
         self.seed = seed
         self._own_generator = own_generator
-        self._skip = 0
-        self._served = 0
 
     @property
-    def _index_sampler(self):  # DataLoader's own hook: what its iterators draw indices from
-        indices = super()._index_sampler
-        wrapper = self.__dict__.get("_skipping")
-        if wrapper is None or wrapper.batches is not indices:
-            wrapper = self.__dict__["_skipping"] = _SkipFirst(indices)
-        wrapper.skip = self.__dict__.get("_skip", 0)
-        return wrapper
+    def _order(self) -> Any:
+        """Our sampler, or the DistributedSampler Lightning put in its place (under DDP it rebuilds
+        torchdata's batch sampler around it, and ``self.sampler`` becomes a SequentialSampler)."""
+        return getattr(self.batch_sampler, "sampler", self.sampler)
+
+    def _worker_seed(self) -> int:
+        seed = getattr(self._order, "seed", None)
+        seed = (global_seed() if self.seed is None else self.seed) if not isinstance(seed, int) else seed
+        return seed + getattr(self._order, "epoch", 0)
 
     def __iter__(self) -> Iterator[Any]:
         if self._own_generator:
-            seed = getattr(self.sampler, "seed", None)
-            seed = (global_seed() if self.seed is None else self.seed) if not isinstance(seed, int) else seed
-            self.generator.manual_seed(seed + getattr(self.sampler, "epoch", 0))
-        self._served = self._skip
-        iterator = super().__iter__()  # has drawn its index iterator, without the skipped batches
-        self._skip = self._index_sampler.skip = 0
-        return self._counted(iterator)
+            self.generator.manual_seed(self._worker_seed())
+        return super().__iter__()
 
-    def _counted(self, iterator: Iterator[Any]) -> Iterator[Any]:
-        for batch in iterator:
-            self._served += 1
-            yield batch
-
-    def state_dict(self) -> dict[str, int]:
-        state = {"batches_served": self._served}
-        # Of our sampler, or of the DistributedSampler Lightning put in its place.
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict() if self._iterator is not None else {}  # no pass yet: nothing to skip
         for name in ("seed", "epoch"):
-            if isinstance(getattr(self.sampler, name, None), int):
-                state[name] = getattr(self.sampler, name)
+            if isinstance(getattr(self._order, name, None), int):
+                state[name] = getattr(self._order, name)
         return state
 
-    def load_state_dict(self, state: dict[str, int]) -> None:
-        served = int(state.get("batches_served", 0))
-        self._skip = served if served < len(self) else 0  # a finished pass: the next epoch starts afresh
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         for name in ("seed", "epoch"):
-            if name in state and hasattr(self.sampler, name):
-                setattr(self.sampler, name, state[name])
+            if name in state and hasattr(self._order, name):
+                setattr(self._order, name, state[name])
+        state = {k: v for k, v in state.items() if k not in ("seed", "epoch")}
+        if "batches_served" in state:  # saved by this loader before torchdata: the number of batches only
+            state = self._state_after(state["batches_served"])
+        if "_snapshot" in state:  # with workers
+            served = state["_snapshot"]["_snapshot_step"] + state["_steps_since_snapshot"]
+        else:
+            served = state.get("_num_yielded", 0)
+        if served >= len(self) or state.get("_iterator_finished"):  # a finished pass: the next epoch, afresh
+            state = {}
+            if isinstance(getattr(self._order, "epoch", None), int):
+                self._order.epoch += 1
+        super().load_state_dict(state if served else {})
+
+    def _state_after(self, batches: int) -> dict[str, Any]:
+        """StatefulDataLoader's state after ``batches`` batches of a pass (skipped by index on resume)."""
+        size = getattr(self.batch_sampler, "batch_size", 1)
+        main = {
+            "_sampler_iter_state": {"samples_yielded": batches * size},
+            "_sampler_iter_yielded": batches,
+            "_index_sampler_state": None,
+            "_IterableDataset_len_called": None,
+            "_shared_seed": None,
+        }
+        if self.num_workers == 0:
+            return {
+                **main,
+                "_num_yielded": batches,
+                "fetcher_state": None,
+                "dataset_state": None,
+                "_iterator_finished": False,
+            }
+        seeds = torch.Generator().manual_seed(self._worker_seed()) if self._own_generator else self.generator
+        main["_base_seed"] = torch.empty((), dtype=torch.int64).random_(generator=seeds).item()
+        main["_num_workers"] = self.num_workers
+        snapshot = {
+            "_snapshot_step": batches,
+            "_last_yielded_worker_id": (batches - 1) % self.num_workers,
+            "_main_snapshot": main,
+            "_worker_snapshots": {},
+        }
+        return {"_snapshot": snapshot, "_steps_since_snapshot": 0, "_iterator_finished": False}
