@@ -356,7 +356,7 @@ def test_stacked_mnist_runs_a_shipped_config_through_the_cli_beside_the_floor(tm
     config = tmp_path / "tiny.yaml"
     text = (ROOT / "configs" / "stacked_mnist" / "best.yaml").read_text()
     config.write_text(
-        text.replace("num_samples: 128000", "num_samples: 128").replace("max_steps: 16000", "max_steps: 6")
+        text.replace("num_samples: 128000", "num_samples: 128").replace("max_steps: 28000", "max_steps: 6")
     )
     args = ["--data-dir", str(data), "--models", "--configs", str(config), "--num-samples", "200"]
     args += ["--seeds", "1", "--jobs", "1", "--out", str(tmp_path / "out"), "--name", "smoke"]
