@@ -60,9 +60,10 @@ def _device() -> str:
 def fit_and_evaluate(config: str, seed: int, args: dict, root: str) -> dict:
     """One (config, seed): the fit's wall-clock, the metrics of ``evaluate`` and a 10x10 sample grid.
 
-    ``args["fit_args"]`` and ``args["evaluate_args"]`` add options to the two commands (``{seed}`` in a fit
-    option becomes the seed). The run lives in ``root`` until it is done: a fit cut off (a session's end, a kill) resumes from its
-    last.ckpt (exact resume), and the wall-clock sums the fit's segments up to their last checkpoint.
+    ``args["split"]`` is the MNIST split (default test); ``args["fit_args"]`` and ``args["evaluate_args"]`` add
+    options to the two commands (``{seed}`` in a fit option becomes the seed). The run lives in ``root`` until
+    it is done: a fit cut off (a session's end, a kill) resumes from its last.ckpt (exact resume), and the
+    wall-clock sums the fit's segments up to their last checkpoint.
     """
     out, root = Path(args["out"]), Path(root)
     name = f"{Path(config).parent.name}_{Path(config).stem}_seed{seed}"  # mnist_best_seed1
@@ -78,7 +79,7 @@ def fit_and_evaluate(config: str, seed: int, args: dict, root: str) -> dict:
         _cli(
             "fit",
             *("--config", config, "--seed_everything", str(seed)),
-            *("--data.data_dir", args["data_dir"], "--data.split", "test"),
+            *("--data.data_dir", args["data_dir"], "--data.split", args.get("split", "test")),
             *("--trainer.default_root_dir", str(root), "--trainer.enable_progress_bar", "false"),
             *("--trainer.logger.init_args.name", "run", "--trainer.logger.init_args.version", "0"),
             *(("--ckpt_path", str(last)) if last.is_file() else ()),

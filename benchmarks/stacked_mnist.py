@@ -41,6 +41,7 @@ from pathlib import Path
 
 import torch
 from _runs import quiet_trainer, run_jobs
+from mnist_best import ROOT, fit_and_evaluate
 from mnist_comparison import (
     BATCH,
     BETAS,
@@ -52,7 +53,6 @@ from mnist_comparison import (
     _pyplot,
     _quiet,
 )
-from mnist_best import ROOT, fit_and_evaluate
 from mnist_comparison import MODELS as MNIST_MODELS
 from mnist_comparison import build_model as mnist_model
 
@@ -302,7 +302,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
         "--models", nargs="*", default=list(MODELS), help=f"from {', '.join(MODELS)} (none: configs only)"
     )
     parser.add_argument(
-        "--configs", nargs="*", default=[], help="shipped configs, each trained through the CLI on its own budget"
+        "--configs",
+        nargs="*",
+        default=[],
+        help="shipped configs, each trained through the CLI on its own budget",
     )
     parser.add_argument("--epochs", type=int, default=2, help="the budget: passes over the table")
     parser.add_argument("--num-train", type=int, default=128_000, help="rows of the training table")
@@ -362,14 +365,17 @@ def main(argv: list[str] | None = None) -> list[dict]:
         "data_dir": str(args.data_dir),
         "out": str(args.out),
         "threads": max(1, (os.cpu_count() or 1) // args.jobs),
-        "fit_args": ["--data.seed", "{seed}", "--data.split", args.split],
+        "split": args.split,
+        "fit_args": ["--data.seed", "{seed}"],
         "evaluate_args": ["--image_metrics", "classes", "--num_generated", str(args.num_samples)],
     }
     for config in args.configs:
         digest = hashlib.sha256((ROOT / config).read_bytes()).hexdigest()[:12]
         for s in seeds:
             name = f"stacked_config_{Path(config).stem}_{digest}_{key(args.split, args.num_samples, s)}"
-            train_jobs.append((name, config_run, config, s, cli_settings, str(args.out / "cache" / f"{name}_run")))
+            train_jobs.append(
+                (name, config_run, config, s, cli_settings, str(args.out / "cache" / f"{name}_run"))
+            )
     start = time.perf_counter()
     results = run_jobs(args.out / "cache", [*floor_jobs, *train_jobs], args.jobs)
     wall = time.perf_counter() - start
