@@ -61,7 +61,10 @@ def test_wandb_offline_run_holds_metrics_images_and_config(
     monkeypatch.setenv("WANDB_CONFIG_DIR", str(tmp_path / "wandb-config"))
     monkeypatch.setenv("WANDB_CACHE_DIR", str(tmp_path / "wandb-cache"))
     fit_with_overlay(tmp_path, "wandb.yaml")
-    wandb.finish()  # what the process exit does after `gan-lightning fit`: flush the run file
+    # What the process exit does after `gan-lightning fit`: finish the run, then stop W&B's service process, which
+    # writes the run file asynchronously (under load, reading right after `finish` once found only its header).
+    wandb.finish()
+    wandb.teardown()
 
     (run_file,) = (tmp_path / "runs" / "wandb").glob("offline-run-*/run-*.wandb")
     history: dict[str, str] = {}
