@@ -151,9 +151,14 @@ class GANCLI(LightningCLI):
         # Checkpoints are written through a temporary file in their folder, then renamed into place.
         use_atomic_checkpoint_io(trainer)
         # Lightning's default checkpoint keeps only epoch=E-step=S.ckpt; the CLI's also keeps last.ckpt, the name
-        # that `evaluate`, `sample` and --ckpt_path last resume from. A ModelCheckpoint in the config is left as is.
-        if trainer.checkpoint_callback is not None and not any(isinstance(c, ModelCheckpoint) for c in given):
-            trainer.checkpoint_callback.save_last = True
+        # that `evaluate`, `sample` and --ckpt_path last resume from, and always overwrites it: Lightning would
+        # write last-v1.ckpt instead when a run resumes in its folder spelled another way (relative vs absolute),
+        # leaving a stale last.ckpt to resume from. A ModelCheckpoint in the config is left as is.
+        default = trainer.checkpoint_callback
+        if default is not None and not any(isinstance(c, ModelCheckpoint) for c in given):
+            trainer.callbacks[trainer.callbacks.index(default)] = ModelCheckpoint(
+                save_last=True, enable_version_counter=False
+            )
         return trainer
 
     def before_instantiate_classes(self) -> None:

@@ -53,6 +53,24 @@ def test_default_root_dir_moves_the_whole_run(tmp_path: Path, monkeypatch: pytes
     assert set(files_under(work)) == {f"tmp/elsewhere/tiny/version_0/{f}" for f in files_under(run)}
 
 
+def test_resume_in_the_same_folder_spelled_another_way_keeps_writing_last_ckpt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Lightning compares the checkpoint folder as a string: resumed as /abs/runs after runs/, it would write
+    # last-v1.ckpt and leave last.ckpt at the first segment's step.
+    config = write_config(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    pinned = ["--trainer.logger.init_args.name", "run", "--trainer.logger.init_args.version", "0"]
+    main(["fit", "--config", str(config), "--trainer.default_root_dir", "runs", *pinned])
+    folder = tmp_path / "runs" / "run" / "version_0" / "checkpoints"
+    main([
+        "fit", "--config", str(config), "--trainer.default_root_dir", str(tmp_path / "runs"), *pinned,
+        "--trainer.max_steps", "6", "--ckpt_path", "runs/run/version_0/checkpoints/last.ckpt",
+    ])  # fmt: skip
+    assert sorted(p.name for p in folder.iterdir()) == ["epoch=1-step=6.ckpt", "last.ckpt"]
+    assert torch.load(folder / "last.ckpt", weights_only=True)["global_step"] == 6
+
+
 def test_logger_save_dir_wins_over_default_root_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     work = tmp_path / "work"
     work.mkdir()
