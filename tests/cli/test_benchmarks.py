@@ -366,5 +366,7 @@ def test_stacked_mnist_runs_a_shipped_config_through_the_cli_beside_the_floor(tm
     table = (tmp_path / "out" / "smoke.md").read_text()
     assert f"| `{config}` |" in table and "| real data: 200 stacked samples (same run) |" in table
     assert (tmp_path / "out" / f"{tmp_path.name}_tiny_seed1_samples.png").is_file()
-    monkeypatch.setattr(stacked_mnist, "config_run", lambda *a: pytest.fail("a cached cell was trained again"))
+    monkeypatch.setattr(
+        stacked_mnist, "config_run", lambda *a: pytest.fail("a cached cell was trained again")
+    )
     assert stacked_mnist.main(args) == first
