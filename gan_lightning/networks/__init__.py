@@ -1,5 +1,6 @@
 """Plain ``nn.Module`` generators and discriminators; they know nothing of losses."""
 
+from gan_lightning.networks.augment import DiffAugmentDiscriminator
 from gan_lightning.networks.autoencoder import ConvAutoencoder, MLPAutoencoder
 from gan_lightning.networks.conditional import (
     ConditionalDCGANDiscriminator,
@@ -20,6 +21,7 @@ __all__ = [
     "ConditionalMLPGenerator",
     "DCGANDiscriminator",
     "DCGANGenerator",
+    "DiffAugmentDiscriminator",
     "MLPAutoencoder",
     "MLPDiscriminator",
     "MLPGenerator",
