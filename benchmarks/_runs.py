@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -53,3 +54,57 @@ def quiet_trainer(**settings: object):
             **settings,
         }
     )
+
+
+def resumable_fit(model, data, root: str | None, callbacks: list | None = None, **settings: object) -> dict:
+    """Fit ``model`` on ``data`` with a :func:`quiet_trainer`; where ``root`` is given, save ``root/last.ckpt``
+    after every epoch (atomically) and resume from it, so that a run cut off (a session's end, a kill) goes on
+    where it stopped instead of starting again. Returns ``seconds`` (wall-clock summed over the fit's segments,
+    up to each segment's last checkpoint) and ``segments`` (how many sittings the fit took)."""
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from gan_lightning.checkpoints import AtomicCheckpointIO
+
+    clock = _fit_clock()
+    callbacks = [*(callbacks or []), clock]
+    last = None
+    if root is not None:
+        last = Path(root) / "last.ckpt"
+        callbacks.append(ModelCheckpoint(dirpath=root, save_top_k=0, save_last=True, every_n_epochs=1))
+        settings = {"enable_checkpointing": True, "plugins": [AtomicCheckpointIO()], **settings}
+    trainer = quiet_trainer(callbacks=callbacks, **settings)
+    trainer.fit(model, data, ckpt_path=str(last) if last is not None and last.is_file() else None)
+    return {"seconds": clock.seconds, "segments": clock.segments}
+
+
+def _fit_clock():
+    """A callback timing a fit that may span several sittings: its total is kept in the checkpoint, so a resumed
+    fit adds to it (imported lazily, like Lightning everywhere in this module)."""
+    import lightning as L
+
+    class FitClock(L.Callback):
+        def __init__(self) -> None:
+            self.seconds, self.segments = 0.0, 0
+
+        def on_train_start(self, trainer, module) -> None:
+            self.segments += 1
+            self._mark = time.perf_counter()
+
+        def _tick(self) -> None:
+            now = time.perf_counter()
+            self.seconds += now - self._mark
+            self._mark = now
+
+        def on_train_epoch_end(self, trainer, module) -> None:
+            self._tick()  # before ModelCheckpoint's own hook: Lightning runs checkpoint callbacks last
+
+        def on_train_end(self, trainer, module) -> None:
+            self._tick()
+
+        def state_dict(self) -> dict:
+            return {"seconds": self.seconds, "segments": self.segments}
+
+        def load_state_dict(self, state: dict) -> None:
+            self.seconds, self.segments = state["seconds"], state["segments"]
+
+    return FitClock()

@@ -20,6 +20,8 @@ random halves (5,000 vs 5,000) of the real digits. Values are mean +- standard e
 
 On 2 CPU cores one epoch takes 37-100 s per model; two runs at a time, seeds 1-2 took 7,750 s, so all three
 seeds take about 3.2 hours. On one H100 shared by the six runs, 20 epochs take 33-81 s per model.
+Each run saves a checkpoint in ``<out>/cache/<key>_run/`` after every epoch: run the same command again after
+a cut-off (a session's end, a kill) and it goes on from the last epoch; finished runs are cached as JSON.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from _runs import quiet_trainer, run_jobs
+from _runs import resumable_fit, run_jobs
 
 MODELS = ("GAN", "Improved GAN", "WGAN", "WGAN-GP", "LSGAN", "LSGAN + mean matching")
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
@@ -105,6 +107,13 @@ def _epoch_recorder(keep_epochs: set[int]):
             if epoch in keep_epochs:
                 self.grids[epoch] = module.generate(64, z=module.fixed_z).float().cpu()
 
+        # Kept in the checkpoint, so that a resumed run still has the timings and grids of its earlier epochs.
+        def state_dict(self) -> dict:
+            return {"seconds": self.seconds, "grids": self.grids}
+
+        def load_state_dict(self, state: dict) -> None:
+            self.seconds, self.grids = state["seconds"], state["grids"]
+
     return EpochRecorder()
 
 
@@ -117,8 +126,9 @@ def _real_images(data_dir: Path) -> torch.Tensor:
     return loaded[0]
 
 
-def train_run(name: str, seed: int, args: dict) -> dict:
-    """Train one (model, seed) for ``args['epochs']`` epochs; return timings, FID/KID and the sample grids."""
+def train_run(name: str, seed: int, args: dict, root: str | None = None) -> dict:
+    """Train one (model, seed) for ``args['epochs']`` epochs; return timings, FID/KID and the sample grids.
+    With ``root``, a checkpoint there after every epoch lets a run cut off go on where it stopped."""
     import lightning as L
 
     from gan_lightning.data import MNISTDataModule
@@ -131,10 +141,9 @@ def train_run(name: str, seed: int, args: dict) -> dict:
         data_dir=args["data_dir"], split="test", download=False, batch_size=BATCH, seed=seed
     )
     recorder = _epoch_recorder(set(args["grid_epochs"]) | {args["epochs"]})
-    trainer = quiet_trainer(max_epochs=args["epochs"], accelerator=args["accelerator"], callbacks=[recorder])
-    start = time.perf_counter()
-    trainer.fit(model, data)
-    train_seconds = time.perf_counter() - start
+    fit = resumable_fit(
+        model, data, root, [recorder], max_epochs=args["epochs"], accelerator=args["accelerator"]
+    )
 
     start = time.perf_counter()
     metrics = ImageMetrics(load_lenet(), ("fid", "kid", "pr", "classes"), kid_subset_size=1000)
@@ -156,7 +165,8 @@ def train_run(name: str, seed: int, args: dict) -> dict:
         "seed": seed,
         "epochs": args["epochs"],
         "device": _device_name(args["accelerator"]),
-        "train_seconds": train_seconds,
+        "train_seconds": fit["seconds"],
+        "fit_segments": fit["segments"],
         "epoch_seconds": recorder.seconds,
         "eval_seconds": time.perf_counter() - start,
         "generator_steps": model.generator_steps,
@@ -371,11 +381,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     }
     previous = added_runs(args.add_runs, settings)
     cache = args.out / "cache"
-    jobs = [
-        (hashlib.sha1(json.dumps([settings, m, s]).encode()).hexdigest()[:16], train_run, m, s, settings)
+    keys = {
+        (m, s): hashlib.sha1(json.dumps([settings, m, s]).encode()).hexdigest()[:16]
         for s in range(args.first_seed, args.first_seed + args.seeds)
         for m in args.models
-    ]
+    }
+    jobs = [(k, train_run, m, s, settings, str(cache / f"{k}_run")) for (m, s), k in keys.items()]
     start = time.perf_counter()
     floor, *runs = run_jobs(
         cache, [("real_floor_lenet_pr_classes", real_floor, args.data_dir), *jobs], args.jobs

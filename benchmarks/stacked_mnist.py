@@ -40,7 +40,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import torch
-from _runs import quiet_trainer, run_jobs
+from _runs import resumable_fit, run_jobs
 from mnist_best import ROOT, fit_and_evaluate
 from mnist_comparison import (
     BATCH,
@@ -131,8 +131,9 @@ def build_model(
     raise ValueError(f"--models: unknown model {name!r}; choose from {', '.join(MODELS)}")
 
 
-def train_run(name: str, seed: int, args: dict) -> dict:
-    """Train one (model, seed) for ``args['epochs']`` epochs of the table; return its modes and KL."""
+def train_run(name: str, seed: int, args: dict, root: str | None = None) -> dict:
+    """Train one (model, seed) for ``args['epochs']`` epochs of the table; return its modes and KL. With
+    ``root``, a checkpoint there after every epoch lets a run cut off go on where it stopped."""
     import lightning as L
 
     from gan_lightning.data import StackedMNISTDataModule
@@ -150,10 +151,7 @@ def train_run(name: str, seed: int, args: dict) -> dict:
         seed=seed,
         batch_size=BATCH,
     )
-    trainer = quiet_trainer(max_epochs=args["epochs"], accelerator=args["accelerator"])
-    start = time.perf_counter()
-    trainer.fit(model, data)
-    train_seconds = time.perf_counter() - start
+    fit = resumable_fit(model, data, root, max_epochs=args["epochs"], accelerator=args["accelerator"])
 
     start = time.perf_counter()
     model.to("cuda" if args["accelerator"] == "gpu" else "cpu")  # Lightning's teardown left it on the CPU
@@ -174,7 +172,8 @@ def train_run(name: str, seed: int, args: dict) -> dict:
         "seed": seed,
         "epochs": args["epochs"],
         "device": _device_name(args["accelerator"]),
-        "train_seconds": train_seconds,
+        "train_seconds": fit["seconds"],
+        "fit_segments": fit["segments"],
         "eval_seconds": time.perf_counter() - start,
         "generator_steps": model.generator_steps,
         "critic_steps": model.critic_steps,
@@ -358,8 +357,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
         )
         for s in seeds
     ]
+    cache = args.out / "cache"
     train_jobs = [
-        (f"stacked_{key(settings, m, s)}", train_run, m, s, settings) for s in seeds for m in args.models
+        (f"stacked_{k}", train_run, m, s, settings, str(cache / f"stacked_{k}_run"))
+        for s in seeds
+        for m in args.models
+        for k in [key(settings, m, s)]
     ]
     cli_settings = {
         "data_dir": str(args.data_dir),

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from tests.helpers import BENCHMARKS, ROOT, write_tiny_idx
 
@@ -212,6 +213,30 @@ def test_toy_modes_end_to_end_writes_and_resumes(tmp_path, monkeypatch):
     assert (tmp_path / "smoke.png").is_file()
     monkeypatch.setattr(toy_modes, "train_cell", lambda *a: pytest.fail("a cached cell was trained again"))
     assert toy_modes.main(args) == first
+
+
+@pytest.mark.slow
+def test_mnist_comparison_run_cut_off_resumes_where_it_stopped_and_ends_where_an_uncut_one_does(tmp_path):
+    import mnist_comparison
+
+    data = write_tiny_idx(tmp_path / "mnist", n=128, split="test")
+    settings = {
+        "data_dir": str(data),
+        "num_samples": 200,
+        "grid_epochs": [1, 2],
+        "mean_matching_weight": 1.0,
+        "accelerator": "cpu",
+    }
+    whole = mnist_comparison.train_run("GAN", 0, {**settings, "epochs": 3}, str(tmp_path / "whole"))
+    # a sitting ends after epoch 2; the next one runs the same command (3 epochs) on the same folder
+    mnist_comparison.train_run("GAN", 0, {**settings, "epochs": 2}, str(tmp_path / "cut"))
+    resumed = mnist_comparison.train_run("GAN", 0, {**settings, "epochs": 3}, str(tmp_path / "cut"))
+    assert (whole["fit_segments"], resumed["fit_segments"]) == (1, 2)
+    assert len(resumed["epoch_seconds"]) == 3 and resumed["generator_steps"] == whole["generator_steps"] == 6
+    assert resumed["grids"].keys() == whole["grids"].keys() == {"1", "2", "3"}
+    for epoch in ("1", "3"):
+        torch.testing.assert_close(torch.tensor(resumed["grids"][epoch]), torch.tensor(whole["grids"][epoch]))
+    torch.testing.assert_close(resumed["fid"], whole["fid"])
 
 
 def test_mnist_table_has_precision_recall_and_digit_kl_and_tolerates_older_runs():
