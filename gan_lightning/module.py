@@ -57,8 +57,8 @@ class GANModule(L.LightningModule):
             the end of every epoch (``"epoch"``).
         n_critic: critic steps per generator step (one critic step per batch).
         num_samples: size of the fixed latent batch used for sample grids.
-        techniques: options that edit the variant's loss terms, e.g. feature matching or historical averaging
-            (see ``gan_lightning.techniques``); applied in order after the variant's own losses.
+        techniques: options that edit the variant's loss terms, e.g. feature matching or historical averaging,
+            or the batch its generator loss sees (top-k); see ``gan_lightning.techniques``; applied in order.
         on_nonfinite: what a non-finite loss or gradient does: ``"raise"`` stops training with a
             FloatingPointError; ``"skip"`` skips that optimiser step (logged as ``train/nonfinite_skipped``).
             Either way no non-finite update reaches the weights, so checkpoints stay finite.
@@ -164,8 +164,7 @@ class GANModule(L.LightningModule):
         k = self.num_classes
         if not k:
             return torch.zeros(n, dtype=torch.long)
-        # One class per grid row (class 0, 1, ..., then again from 0 when n is not a multiple of k).
-        return torch.arange(n) // self.grid_width(n) % k
+        return torch.arange(n) // self.grid_width(n) % k  # a class a row: 0, 1, ..., k - 1, 0, ...
 
     def sample_latent(self, n: int) -> Tensor:
         return torch.randn(n, self.generator.latent_dim, device=self.device)
@@ -319,6 +318,8 @@ class GANModule(L.LightningModule):
         # Generator phase: G minimises its loss through the (frozen) critic.
         with self.toggled_optimizer(g_opt):
             fake = self(self.sample_latent(n), labels)
+            for technique in self.techniques:
+                real, fake, labels = technique.generator_batch(self, real, fake, labels)
             terms = self.generator_loss(real, fake, labels)
             for technique in self.techniques:
                 terms = technique.generator_terms(self, real, fake, labels, terms)

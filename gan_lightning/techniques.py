@@ -23,6 +23,7 @@ discriminator. One-sided label smoothing belongs to the cross-entropy loss and s
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import torch
@@ -41,6 +42,7 @@ class GANLike(Protocol):
     discriminator: nn.Module
     training: bool
     critic_steps: int
+    current_epoch: int
 
     @property
     def num_classes(self) -> int: ...
@@ -67,6 +69,12 @@ class Technique(nn.Module):
         self, gan: GANLike, real: Tensor, fake: Tensor, labels: Tensor | None, terms: Terms
     ) -> Terms:
         return terms
+
+    def generator_batch(
+        self, gan: GANLike, real: Tensor, fake: Tensor, labels: Tensor | None
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """The (real, fake, labels) the generator's loss sees, called before it (e.g. a subset of them)."""
+        return real, fake, labels
 
 
 def discriminator_features(gan: GANLike, x: Tensor, labels: Tensor | None) -> Tensor:
@@ -208,3 +216,45 @@ class R1R2Penalty(Technique):
                 loss = loss + self.every * gamma / 2 * out[name]
         out["loss"] = loss
         return out
+
+
+class TopKGenerator(Technique):
+    """Top-k training (Sinha, Zhao, Goyal, Raffel, Odena, "Top-k Training of GANs: Improving GAN Performance by
+    Throwing Away Bad Samples", NeurIPS 2020): the generator's loss sees only the k of its n fakes that the
+    critic scores most real, k = ceil(max(decay^epoch, min_fraction) n); the same rows of the real batch and
+    labels go with them (for paired and conditional losses). The worst fakes, in the paper's mixtures of
+    Gaussians those between modes, no longer pull G, whose gradient then comes from samples the critic rates
+    near the data. It costs one critic pass over the fakes without gradients.
+
+    Args:
+        min_fraction: the smallest k / n (the paper's nu: 0.5 and above).
+        decay: k / n shrinks by this factor every epoch (the paper's gamma: 0.99).
+    """
+
+    def __init__(self, min_fraction: float = 0.5, decay: float = 0.99) -> None:
+        super().__init__()
+        if not 0.0 < min_fraction <= 1.0:
+            raise ValueError(f"TopKGenerator.min_fraction must be in (0, 1], got {min_fraction}")
+        if not 0.0 < decay <= 1.0:
+            raise ValueError(f"TopKGenerator.decay must be in (0, 1], got {decay}")
+        self.min_fraction, self.decay = min_fraction, decay
+
+    def attach(self, gan: GANLike) -> None:
+        if not getattr(gan, "critic_scores_real_high", True):
+            raise ValueError(
+                f"TopKGenerator: the critic of {type(gan).__name__} scores real samples low (an energy), "
+                "so its top-k fakes would be its worst"
+            )
+
+    def fraction(self, epoch: int) -> float:
+        return max(self.decay**epoch, self.min_fraction)
+
+    def generator_batch(
+        self, gan: GANLike, real: Tensor, fake: Tensor, labels: Tensor | None
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        k = math.ceil(self.fraction(gan.current_epoch) * fake.shape[0])
+        if k >= fake.shape[0]:
+            return real, fake, labels
+        with torch.no_grad():
+            kept = gan.critic(fake, labels).topk(k).indices
+        return real[kept], fake[kept], (labels[kept] if labels is not None else None)

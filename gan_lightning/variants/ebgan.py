@@ -35,6 +35,8 @@ class EBGAN(GANModule):
         pretrain_steps: critic steps of autoencoder pre-training on real data before adversarial training.
     """
 
+    critic_scores_real_high = False  # an energy / a loss: low on data (TopKGenerator refuses it)
+
     def __init__(
         self,
         generator: nn.Module,

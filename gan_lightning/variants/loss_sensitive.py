@@ -43,6 +43,8 @@ class LossSensitiveGAN(GANModule):
         gp_weight: weight of a gradient penalty on interpolates (0: none).
     """
 
+    critic_scores_real_high = False  # an energy / a loss: low on data (TopKGenerator refuses it)
+
     default_optimizer = (torch.optim.Adam, {"lr": 1e-4, "betas": (0.5, 0.999)})
 
     def __init__(
