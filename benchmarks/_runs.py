@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -11,6 +12,15 @@ from pathlib import Path
 
 #: One cell: (cache key, function, *arguments); the function returns a JSON-serialisable dict.
 Job = tuple
+
+
+def config_digest(path: Path) -> str:
+    """12 hex digits naming a YAML config's settings, not its text: a comment edited (say, to quote the numbers a
+    run measured) keeps the cached runs of the config, a changed value does not."""
+    import yaml
+
+    settings = yaml.safe_load(Path(path).read_text())
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def run_cached(cache: Path, key: str, function: Callable, *args: object) -> dict:

@@ -17,7 +17,6 @@ again; a fit cut off resumes from its last checkpoint (its run folder stays in t
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -27,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from _runs import run_jobs
+from _runs import config_digest, run_jobs
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist"
@@ -187,7 +186,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     }
     jobs = []
     for config in args.configs:
-        digest = hashlib.sha256((ROOT / config).read_bytes()).hexdigest()[:12]
+        digest = config_digest(ROOT / config)
         for seed in range(1, args.seeds + 1):
             key = f"{args.name}_{Path(config).stem}_{digest}_seed{seed}"
             jobs.append(

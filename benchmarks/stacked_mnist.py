@@ -40,7 +40,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import torch
-from _runs import resumable_fit, run_jobs
+from _runs import config_digest, resumable_fit, run_jobs
 from mnist_best import ROOT, fit_and_evaluate
 from mnist_comparison import (
     BATCH,
@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         "evaluate_args": ["--image_metrics", "classes", "--num_generated", str(args.num_samples)],
     }
     for config in args.configs:
-        digest = hashlib.sha256((ROOT / config).read_bytes()).hexdigest()[:12]
+        digest = config_digest(ROOT / config)
         for s in seeds:
             name = f"stacked_config_{Path(config).stem}_{digest}_{key(args.split, args.num_samples, s)}"
             train_jobs.append(

@@ -155,6 +155,17 @@ def test_a_truncated_cached_cell_is_run_again_and_replaced(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]  # no partial file left
 
 
+def test_a_configs_cache_key_follows_its_settings_not_its_comments(tmp_path):
+    config = "model:\n  init_args: {lr: 0.1}  # screened on seed 0\n"
+    (tmp_path / "a.yaml").write_text(config)
+    (tmp_path / "b.yaml").write_text(
+        "# measured: FID 3.0 on seeds 1-3\n" + config.replace("  # screened on seed 0", "")
+    )
+    (tmp_path / "c.yaml").write_text(config.replace("0.1", "0.2"))
+    a, b, c = (_runs.config_digest(tmp_path / f"{name}.yaml") for name in "abc")
+    assert a == b != c and len(a) == 12
+
+
 def test_mnist_comparison_names_the_missing_data(tmp_path, capsys):
     import mnist_comparison
 
