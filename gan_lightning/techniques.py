@@ -256,5 +256,11 @@ class TopKGenerator(Technique):
         if k >= fake.shape[0]:
             return real, fake, labels
         with torch.no_grad():
-            kept = gan.critic(fake, labels).topk(k).indices
+            scores = gan.critic(fake, labels)
+        if scores.shape[0] != fake.shape[0]:
+            raise ValueError(
+                f"TopKGenerator needs one critic score a sample, got {scores.shape[0]} for {fake.shape[0]} "
+                "(a packed critic, PacGAN, scores packs)"
+            )
+        kept = scores.topk(k).indices
         return real[kept], fake[kept], (labels[kept] if labels is not None else None)

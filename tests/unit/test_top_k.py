@@ -75,3 +75,9 @@ def test_the_generator_loss_is_the_variants_loss_on_the_kept_fakes():
         module.generator_loss(kept_real, kept_fake, None)["loss"],
         torch.nn.functional.softplus(-scores[best]).mean(),  # -log sigmoid(D(G(z))) over the two kept
     )
+
+
+def test_a_critic_scoring_packs_is_refused_in_one_line():
+    packed = SimpleNamespace(critic=lambda x, labels=None: x[::2, 0], current_epoch=1)
+    with pytest.raises(ValueError, match="one critic score a sample, got 2 for 4 \\(a packed critic"):
+        TopKGenerator(decay=0.5).generator_batch(packed, torch.zeros(4, 2), torch.zeros(4, 2), None)
