@@ -41,6 +41,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from gan_lightning.metrics.image import IMAGE_METRICS, ImageMetrics, build_feature_extractor
 from gan_lightning.metrics.mode_coverage import NUM_POINTS, ModeCoverage
+from gan_lightning.networks.conditional import draw_labels, self_conditioned
 from gan_lightning.paths import PathOrURL, is_url, with_suffix, writing
 
 #: Generated images per image evaluation unless configured (the usual FID sample size is 10k-50k).
@@ -82,7 +83,8 @@ def generated_batches_with_labels(
     module: L.LightningModule, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1
 ) -> Iterator[tuple[Tensor, Tensor | None]]:
     """n samples of ``module.generate`` in batches, with the labels they were generated with (``None`` for an
-    unconditional model), from latents and uniform labels drawn with ``seed``.
+    unconditional model), from latents and labels (uniform, or a self-conditioned model's cluster prior) drawn with
+    ``seed``.
 
     Under DDP every rank draws the same global latents and labels and generates rows ``rank::world`` of each
     batch, so the ranks together generate exactly the samples one process would.
@@ -92,7 +94,7 @@ def generated_batches_with_labels(
         size = min(batch_size, n - start)
         z = torch.randn(size, module.generator.latent_dim, generator=generator)[rank::world]
         labels = (
-            torch.randint(module.num_classes, (size,), generator=generator)[rank::world].to(module.device)
+            draw_labels(module.generator, size, generator)[rank::world].to(module.device)
             if module.num_classes
             else None
         )
@@ -231,10 +233,12 @@ class Evaluator:
 
     def _images(self, module: L.LightningModule, datamodule: L.LightningDataModule) -> dict[str, float]:
         rank, world = _rank_and_world()
-        if "label_accuracy" in self.image_metrics and not module.num_classes:
+        if "label_accuracy" in self.image_metrics and (
+            not module.num_classes or self_conditioned(module.generator)
+        ):
             raise ValueError(
-                "evaluation.image_metrics 'label_accuracy' needs a conditional model (a generator with "
-                "num_classes); this one is unconditional"
+                "evaluation.image_metrics 'label_accuracy' needs a class-conditional model (a generator with "
+                "num_classes, trained on class labels); this one is unconditional or self-conditioned"
             )
         if self.metrics is None:  # first call: build the extractor and extract the real set once
             self.metrics = ImageMetrics(

@@ -37,6 +37,7 @@ from gan_lightning._lightning_compat import (
     skip_nvml_check_without_gpus,
 )
 from gan_lightning.checkpoints import check_checkpoint_fits, gather_rng_states, restore_rng_streams
+from gan_lightning.networks import conditional
 from gan_lightning.nonfinite import NonFiniteGuard
 from gan_lightning.techniques import Technique
 
@@ -155,22 +156,16 @@ class GANModule(L.LightningModule):
         return int(getattr(self.generator, "num_classes", 0) or 0)
 
     def grid_width(self, n: int) -> int:
-        """Images per row in a grid of ``n`` samples: one class per row when conditional, else square."""
-        k = self.num_classes
-        return max(1, n // k) if k else max(1, int(n**0.5))
+        return conditional.grid_width(self.generator, n)
 
     def grid_labels(self, n: int) -> Tensor:
-        """Labels of ``n`` grid samples (zeros when unconditional), matching :meth:`grid_width`'s rows."""
-        k = self.num_classes
-        if not k:
-            return torch.zeros(n, dtype=torch.long)
-        return torch.arange(n) // self.grid_width(n) % k  # a class a row: 0, 1, ..., k - 1, 0, ...
+        return conditional.grid_labels(self.generator, n)
 
     def sample_latent(self, n: int) -> Tensor:
         return torch.randn(n, self.generator.latent_dim, device=self.device)
 
     def sample_labels(self, n: int) -> Tensor | None:
-        return torch.randint(self.num_classes, (n,), device=self.device) if self.num_classes else None
+        return conditional.draw_labels(self.generator, n, device=self.device) if self.num_classes else None
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         """G(z) (or G(z, y) for a conditional generator)."""
@@ -374,6 +369,10 @@ class GANModule(L.LightningModule):
         # Runs before the strategy wraps the model: each phase leaves the other network without gradients.
         expect_unused_parameters(self.trainer.strategy)
         ignore_post_step_checkpoint_warning()
+        # Self-conditioned data (labels are clusters) gives the generator its prior p(y) for sampling.
+        if (prior := getattr(self.trainer.datamodule, "label_prior", None)) is not None:
+            conditional.set_label_prior(self.generator, prior)
+            self.fixed_labels = self.grid_labels(len(self.fixed_z)).to(self.fixed_z.device)
 
     def _check_generator_fits_data(self) -> None:
         # Called once the networks are on their device (in setup they may still be on the CPU).

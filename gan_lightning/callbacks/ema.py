@@ -19,6 +19,8 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
 
+from gan_lightning.networks.conditional import draw_labels
+
 
 class GeneratorEMA(Callback):
     """After every generator step: theta_ema <- decay * theta_ema + (1 - decay) * theta.
@@ -86,7 +88,7 @@ class GeneratorEMA(Callback):
         was_training = ema.training
         ema.train()
         if pl_module.num_classes:
-            ema(z, torch.randint(pl_module.num_classes, (n,), generator=seeded, device=device))
+            ema(z, draw_labels(ema, n, seeded, device))
         else:
             ema(z)
         ema.train(was_training)

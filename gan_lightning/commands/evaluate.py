@@ -18,6 +18,7 @@ from gan_lightning.evaluator import (
     write_report,
 )
 from gan_lightning.metrics.mode_coverage import NUM_POINTS
+from gan_lightning.networks.conditional import self_conditioned
 from gan_lightning.paths import as_path, join, parent
 from gan_lightning.runs import load_run, resolve_device
 
@@ -97,5 +98,5 @@ def default_image_metrics(module: object, feature_extractor: str, datamodule: ob
     reads the one label of a conditional model's image (LeNet, one-channel images)."""
     shape = tuple(getattr(module.generator, "out_shape", None) or module.generate(1).shape[1:])
     lenet = resolve_extractor(feature_extractor, shape, datamodule) == "lenet"
-    labelled = lenet and bool(module.num_classes) and shape[0] == 1
+    labelled = lenet and bool(module.num_classes) and not self_conditioned(module.generator) and shape[0] == 1
     return "fid,kid,is,pr" + (",classes" if lenet else "") + (",label_accuracy" if labelled else "")

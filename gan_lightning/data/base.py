@@ -152,6 +152,9 @@ class ImageDataModule(L.LightningDataModule):
     # Set by ``load``: every label of the data and what holds them (for the message of a label out of range).
     label_values: Tensor | None = None
     label_source: str = "the data"
+    # Set by ``load`` when the labels are clusters (self-conditioning): their frequencies in the training set,
+    # which the model's generator samples labels from (``gan_lightning.networks.conditional.LabelPrior``).
+    label_prior: Tensor | None = None
 
     def load(self) -> None:
         """Fill ``train_set`` / ``val_set`` (and ``label_values``); ``setup`` calls it once."""

@@ -29,6 +29,7 @@ from torch.utils.data import Subset, TensorDataset
 from torchvision.transforms.functional import resize as resize_images
 
 from gan_lightning.data.base import ImageDataModule, split_indices
+from gan_lightning.data.clusters import kmeans, label_frequencies
 from gan_lightning.data.download import failure_reason, remove_created_folders_on_error, socket_timeout
 from gan_lightning.data.transforms import to_signed_unit
 from gan_lightning.paths import PathOrURL, as_path, is_file, is_url, join, open_file
@@ -154,7 +155,11 @@ class MNISTDataModule(ImageDataModule):
         resize: side length to resize the 28x28 digits to (e.g. 32), or None to keep 28.
         val_fraction: fraction of the split held out (seeded) for ``val_dataloader`` and ``sample``; 0 trains
             on all of it and leaves no validation set.
-        seed: seed of the held-out split.
+        seed: seed of the held-out split and of the clusters.
+        cluster_labels: label each digit by its k-means cluster of pixels among this many, instead of its
+            digit, for a self-conditioned GAN (Liu et al., "Diverse Image Generation via Self-Conditioned
+            GANs", CVPR 2020): an unconditional recipe with a conditional G and D of ``num_classes`` k that
+            samples clusters by their frequency (:mod:`gan_lightning.data.clusters`). None keeps the digits.
         batch_size: images per batch (one critic step).
         num_workers: loader processes; 0 loads in the main process (fastest for in-memory data).
     """
@@ -167,6 +172,7 @@ class MNISTDataModule(ImageDataModule):
         resize: int | None = None,
         val_fraction: float = 0.0,
         seed: int = 0,
+        cluster_labels: int | None = None,
         batch_size: int = 64,
         num_workers: int = 0,
     ) -> None:
@@ -179,11 +185,13 @@ class MNISTDataModule(ImageDataModule):
             raise ValueError(f"data.val_fraction must be in [0, 1), got {val_fraction}")
         self._check_loader_args(batch_size, num_workers)
         self.data_dir, self.split, self.download, self.resize = as_path(data_dir), split, download, resize
-        self.val_fraction, self.seed = val_fraction, seed
+        if cluster_labels is not None and cluster_labels < 2:
+            raise ValueError(f"data.cluster_labels must be at least 2 clusters or null, got {cluster_labels}")
+        self.val_fraction, self.seed, self.cluster_labels = val_fraction, seed, cluster_labels
         self.batch_size, self.num_workers = batch_size, num_workers
         side = resize or 28
         self.data_shape = (1, side, side)
-        self.num_classes = 10
+        self.num_classes = cluster_labels or 10
         self._download_attempted = False
         self._download_error: str | None = None
 
@@ -247,13 +255,16 @@ class MNISTDataModule(ImageDataModule):
         if self.resize is not None and self.resize != 28:
             # Antialiased bilinear weights are non-negative and sum to one, so values stay in [-1, 1].
             images = resize_images(images, [self.resize, self.resize], antialias=True).clamp_(-1.0, 1.0)
-        dataset = TensorDataset(images, loaded[1])
-        self.label_values, self.label_source = (
-            loaded[1],
-            str(find_idx(self.data_dir, MNIST_FILES[self.split][1])),
-        )
+        labels, source = loaded[1], str(find_idx(self.data_dir, MNIST_FILES[self.split][1]))
+        if self.cluster_labels:
+            labels, source = kmeans(images, self.cluster_labels, self.seed), "data.cluster_labels"
+        dataset = TensorDataset(images, labels)
+        self.label_values, self.label_source = labels, source
+        train_idx = list(range(len(dataset)))
         if self.val_fraction > 0:
             train_idx, val_idx = split_indices(len(dataset), self.val_fraction, self.seed)
             self.train_set, self.val_set = Subset(dataset, train_idx), Subset(dataset, val_idx)
         else:
             self.train_set, self.val_set = dataset, None
+        if self.cluster_labels:
+            self.label_prior = label_frequencies(labels[train_idx], self.cluster_labels)

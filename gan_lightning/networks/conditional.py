@@ -5,7 +5,9 @@ Each is its unconditional network with the label fed in, so a config swaps ``MLP
 ``ConditionalMLPGenerator`` and nothing else changes; the training core sees ``generator.num_classes > 0``,
 passes the batch's labels to both networks and draws each fake with the label of a real sample.
 
-* Generators concatenate a learned label embedding e(y) to z.
+* Generators concatenate a learned label embedding e(y) to z, and keep the prior p(y) that unconditional
+  sampling draws labels from: uniform over the classes, or the cluster frequencies of self-conditioned data
+  (``MNISTDataModule(cluster_labels=k)``), which the training core copies in at setup.
 * Discriminators either concatenate e(y) to the input (to a vector, or as constant feature maps to an image),
   or, with ``projection``, add the projection term of Miyato & Koyama (2018, arXiv:1802.05637): D(x, y) =
   psi(phi(x)) + <V e_y, phi(x)>, phi(x) the last hidden activations (summed over positions for images).
@@ -34,7 +36,69 @@ def _projection(num_classes: int, dim: int, spectral_norm: bool) -> nn.Embedding
     return spectral_normed(embedding) if spectral_norm else embedding
 
 
-class ConditionalMLPGenerator(MLPGenerator):
+class LabelPrior(nn.Module):
+    """Mixin of the conditional generators: the buffer ``label_prior``, the frequencies p(y) of the cluster
+    labels the generator was trained on, or zeros (the default) for class labels, drawn uniformly."""
+
+    num_classes: int
+
+    def _init_label_prior(self) -> None:
+        self.register_buffer("label_prior", torch.zeros(self.num_classes))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:  # noqa: ANN001
+        # Checkpoints from before the prior (class labels only) load with the default.
+        state_dict.setdefault(f"{prefix}label_prior", torch.zeros_like(self.label_prior))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
+def self_conditioned(generator: nn.Module) -> bool:
+    """Whether a generator's labels are clusters of the data with a prior (not classes drawn uniformly)."""
+    prior = getattr(generator, "label_prior", None)
+    return prior is not None and bool(prior.sum() > 0)
+
+
+def set_label_prior(generator: nn.Module, prior: Tensor) -> None:
+    """Give a conditional generator the frequencies of its data's cluster labels (see :class:`LabelPrior`)."""
+    k = getattr(generator, "num_classes", 0) or 0
+    if not isinstance(getattr(generator, "label_prior", None), Tensor) or k != len(prior):
+        raise ValueError(
+            f"the data labels its images by {len(prior)} clusters (data.cluster_labels): model.generator must be "
+            f"a conditional generator with num_classes {len(prior)} (it has {k or 'none'}), and so must "
+            "model.discriminator"
+        )
+    generator.label_prior.copy_(prior)
+
+
+def draw_labels(
+    generator: nn.Module, n: int, rng: torch.Generator | None = None, device: torch.device | None = None
+) -> Tensor:
+    """n labels for a conditional generator: from its cluster prior when self-conditioned, else uniform.
+
+    They are drawn where ``rng`` (a seeded torch.Generator) lives, else on ``device``, and returned on ``device``.
+    """
+    where = rng.device if rng is not None else device
+    if self_conditioned(generator):
+        prior = generator.label_prior.to(where)
+        return torch.multinomial(prior, n, replacement=True, generator=rng).to(device)
+    return torch.randint(generator.num_classes, (n,), generator=rng, device=where).to(device)
+
+
+def grid_width(generator: nn.Module, n: int) -> int:
+    """Images per row in a grid of ``n`` samples: one class a row for class labels, else square."""
+    k = getattr(generator, "num_classes", 0) or 0
+    return max(1, n // k) if k and not self_conditioned(generator) else max(1, int(n**0.5))
+
+
+def grid_labels(generator: nn.Module, n: int) -> Tensor:
+    """Labels of ``n`` grid samples, matching :func:`grid_width`'s rows: classes 0, 1, ..., k - 1 a row each;
+    clusters drawn from their prior (seeded), as an unconditional model's samples; zeros when unconditional."""
+    k = getattr(generator, "num_classes", 0) or 0
+    if k and self_conditioned(generator):
+        return draw_labels(generator, n, torch.Generator().manual_seed(0))
+    return torch.arange(n) // grid_width(generator, n) % k if k else torch.zeros(n, dtype=torch.long)
+
+
+class ConditionalMLPGenerator(LabelPrior, MLPGenerator):
     """(z, y) -> x: an :class:`MLPGenerator` whose input is [z, e(y)].
 
     Args:
@@ -60,6 +124,7 @@ class ConditionalMLPGenerator(MLPGenerator):
         super().__init__(latent_dim + embed_dim, hidden_dim, depth, out_dim)
         self.latent_dim, self.num_classes = latent_dim, num_classes
         self.embed = nn.Embedding(num_classes, embed_dim)
+        self._init_label_prior()
 
     def forward(self, z: Tensor, labels: Tensor) -> Tensor:
         return super().forward(torch.cat([z, self.embed(labels)], 1))
@@ -110,7 +175,7 @@ class ConditionalMLPDiscriminator(MLPDiscriminator):
         return score + (self.embed(labels) * h).sum(1) if self.projection else score
 
 
-class ConditionalDCGANGenerator(DCGANGenerator):
+class ConditionalDCGANGenerator(LabelPrior, DCGANGenerator):
     """(z, y) -> image: a :class:`DCGANGenerator` whose input is [z, e(y)].
 
     Args:
@@ -136,6 +201,7 @@ class ConditionalDCGANGenerator(DCGANGenerator):
         super().__init__(latent_dim + embed_dim, image_size, channels, width)
         self.latent_dim, self.num_classes = latent_dim, num_classes
         self.embed = nn.Embedding(num_classes, embed_dim)
+        self._init_label_prior()
 
     def forward(self, z: Tensor, labels: Tensor) -> Tensor:
         return super().forward(torch.cat([z.flatten(1), self.embed(labels)], 1))
