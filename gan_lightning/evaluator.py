@@ -39,6 +39,7 @@ from lightning.pytorch.utilities.model_helpers import is_overridden
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
+from gan_lightning.data.loading import collate
 from gan_lightning.metrics.image import IMAGE_METRICS, ImageMetrics, build_feature_extractor
 from gan_lightning.metrics.mode_coverage import NUM_POINTS, ModeCoverage
 from gan_lightning.networks.conditional import draw_labels, self_conditioned
@@ -124,7 +125,9 @@ def real_batches(
 ) -> Iterator[Tensor]:
     """The first n samples of ``dataset`` (rank r takes every world-th of them), without labels."""
     indices = list(range(min(n, len(dataset))))[rank::world]
-    for batch in DataLoader(Subset(dataset, indices), batch_size=batch_size, shuffle=False):
+    for batch in DataLoader(
+        Subset(dataset, indices), batch_size=batch_size, shuffle=False, collate_fn=collate
+    ):
         yield batch[0] if isinstance(batch, (list, tuple)) else batch
 
 

@@ -346,6 +346,7 @@ class GANModule(L.LightningModule):
             k.startswith("ema_generator.") for k in checkpoint.get("state_dict", {})
         ):
             self.ema_generator = copy.deepcopy(self.generator).requires_grad_(False)
+        conditional.fill_missing_label_priors(self, checkpoint.get("state_dict", {}))
         steps = checkpoint.get("gan_steps", {})
         self.critic_steps = steps.get("critic", 0)
         self.generator_steps = steps.get("generator", 0)
@@ -369,10 +370,7 @@ class GANModule(L.LightningModule):
         # Runs before the strategy wraps the model: each phase leaves the other network without gradients.
         expect_unused_parameters(self.trainer.strategy)
         ignore_post_step_checkpoint_warning()
-        # Self-conditioned data (labels are clusters) gives the generator its prior p(y) for sampling.
-        if (prior := getattr(self.trainer.datamodule, "label_prior", None)) is not None:
-            conditional.set_label_prior(self.generator, prior)
-            self.fixed_labels = self.grid_labels(len(self.fixed_z)).to(self.fixed_z.device)
+        conditional.use_data_label_prior(self, self.trainer.datamodule)  # self-conditioned data
 
     def _check_generator_fits_data(self) -> None:
         # Called once the networks are on their device (in setup they may still be on the CPU).

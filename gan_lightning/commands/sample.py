@@ -17,6 +17,7 @@ import torch
 from gan_lightning.callbacks.progress import progress_bar
 from gan_lightning.commands import add_weights_only_argument, command_parser
 from gan_lightning.latents import interpolation_latents, seeded_latents, truncate
+from gan_lightning.networks.conditional import self_conditioned
 from gan_lightning.paths import PathOrURL, as_path, with_suffix, writing
 from gan_lightning.runs import load_run, resolve_device
 
@@ -68,13 +69,16 @@ def main(argv: list[str]) -> PathOrURL:
         paths, steps = args.n // args.interpolate, args.interpolate
         args.n, args.nrow = paths * steps, steps
         z = interpolation_latents(paths, steps, latent_dim, args.seed)
-        # Conditional models: one class per path, held along it.
-        labels = (
-            torch.arange(paths).repeat_interleave(steps) % module.num_classes if module.num_classes else None
-        )
+        # Conditional models: one class per path (a cluster drawn from the prior if self-conditioned), held along it.
+        labels = None
+        if module.num_classes:
+            per_path = (
+                module.grid_labels(paths) if self_conditioned(module.generator) else torch.arange(paths)
+            )
+            labels = (per_path % module.num_classes).repeat_interleave(steps)
     else:
         z = seeded_latents(args.n, latent_dim, args.seed)
-        # Conditional models: one class per grid row, in order.
+        # Class-conditional models: one class per grid row, in order; self-conditioned: clusters from the prior.
         labels = module.grid_labels(args.n) if module.num_classes else None
     z = truncate(z, args.truncation)
     labels = None if labels is None else labels.to(module.device)

@@ -23,7 +23,7 @@ def kmeans(points: Tensor, k: int, seed: int = 0, max_iterations: int = 100, chu
     Stops when no assignment changes, or after ``max_iterations`` Lloyd steps. A cluster that loses all its
     points keeps its centre. Distances are computed ``chunk`` rows at a time to bound memory.
     """
-    points = points.flatten(1).double()  # float64: the same assignments on every kernel set
+    points = points.flatten(1).double()  # float64: rounding rarely decides an assignment
     n = len(points)
     if not 1 <= k <= n:
         raise ValueError(f"k-means needs 1 <= k <= the number of points ({n}), got k = {k}")

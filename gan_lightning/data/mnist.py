@@ -25,12 +25,13 @@ from typing import Literal
 
 import torch
 from torch import Tensor
-from torch.utils.data import Subset, TensorDataset
+from torch.utils.data import Subset
 from torchvision.transforms.functional import resize as resize_images
 
 from gan_lightning.data.base import ImageDataModule, split_indices
 from gan_lightning.data.clusters import kmeans, label_frequencies
 from gan_lightning.data.download import failure_reason, remove_created_folders_on_error, socket_timeout
+from gan_lightning.data.loading import InMemoryTensors
 from gan_lightning.data.transforms import to_signed_unit
 from gan_lightning.paths import PathOrURL, as_path, is_file, is_url, join, open_file
 
@@ -257,8 +258,12 @@ class MNISTDataModule(ImageDataModule):
             images = resize_images(images, [self.resize, self.resize], antialias=True).clamp_(-1.0, 1.0)
         labels, source = loaded[1], str(find_idx(self.data_dir, MNIST_FILES[self.split][1]))
         if self.cluster_labels:
+            if self.cluster_labels > len(images):
+                raise ValueError(
+                    f"data.cluster_labels ({self.cluster_labels}) is more than the {len(images)} digits to cluster"
+                )
             labels, source = kmeans(images, self.cluster_labels, self.seed), "data.cluster_labels"
-        dataset = TensorDataset(images, labels)
+        dataset = InMemoryTensors(images, labels)
         self.label_values, self.label_source = labels, source
         train_idx = list(range(len(dataset)))
         if self.val_fraction > 0:

@@ -15,10 +15,10 @@ from typing import Literal
 import lightning as L
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
 from gan_lightning.data.base import check_labels_fit_model
-from gan_lightning.data.loading import ResumableDataLoader
+from gan_lightning.data.loading import InMemoryTensors, ResumableDataLoader
 
 ToyName = Literal["ring", "grid", "8gaussians", "25gaussians", "swissroll"]
 
@@ -83,7 +83,7 @@ class ToyDataModule(L.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         points, modes = sample_toy(self.dataset, self.num_samples, torch.Generator().manual_seed(self.seed))
-        self.train_set = TensorDataset(points, modes)
+        self.train_set = InMemoryTensors(points, modes)
         check_labels_fit_model(self, modes, f"data.dataset {self.dataset!r} ({self.num_classes} modes)")
 
     def train_dataloader(self) -> DataLoader:

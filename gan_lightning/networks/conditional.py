@@ -57,6 +57,13 @@ def self_conditioned(generator: nn.Module) -> bool:
     return prior is not None and bool(prior.sum() > 0)
 
 
+def fill_missing_label_priors(module: nn.Module, state_dict: dict[str, Tensor]) -> None:
+    """Give a checkpoint from before the prior (class labels only) the default of every ``label_prior``."""
+    for name, buffer in module.named_buffers():
+        if name.rsplit(".", 1)[-1] == "label_prior":
+            state_dict.setdefault(name, torch.zeros_like(buffer))
+
+
 def set_label_prior(generator: nn.Module, prior: Tensor) -> None:
     """Give a conditional generator the frequencies of its data's cluster labels (see :class:`LabelPrior`)."""
     k = getattr(generator, "num_classes", 0) or 0
@@ -67,6 +74,17 @@ def set_label_prior(generator: nn.Module, prior: Tensor) -> None:
             "model.discriminator"
         )
     generator.label_prior.copy_(prior)
+
+
+def use_data_label_prior(module: nn.Module, datamodule: object) -> None:
+    """At a GAN module's setup: the cluster frequencies of a self-conditioned data module into its generator and
+    the generator's EMA copy (which exists by then), and its grid labels drawn from them; else nothing."""
+    prior = getattr(datamodule, "label_prior", None)
+    if prior is None:
+        return
+    for generator in filter(None, (module.generator, getattr(module, "ema_generator", None))):
+        set_label_prior(generator, prior)
+    module.fixed_labels = module.grid_labels(len(module.fixed_z)).to(module.fixed_z.device)
 
 
 def draw_labels(

@@ -17,9 +17,10 @@ from gan_lightning.data import MNISTDataModule
 from tests.helpers import conditional_dcgan, write_tiny_idx
 
 
-def tiny_self_conditioned(data_dir: Path, conditional: bool = True) -> dict:
-    """configs/mnist/self_conditioned.yaml at width 8 and 3 clusters, one epoch of 96 digits."""
-    networks = conditional_dcgan(num_classes=3, latent_dim=8, width=8)
+def tiny_self_conditioned(data_dir: Path, conditional: bool = True, clusters: int | None = 3) -> dict:
+    """configs/mnist/self_conditioned.yaml at width 8 and 3 clusters (``clusters=None``: the 10 digits), one
+    epoch of 96 digits, with the generator's EMA."""
+    networks = conditional_dcgan(num_classes=clusters or 10, latent_dim=8, width=8)
     if not conditional:
         networks = {
             "generator": {
@@ -39,10 +40,15 @@ def tiny_self_conditioned(data_dir: Path, conditional: bool = True) -> dict:
                 "data_dir": str(data_dir),
                 "download": False,
                 "batch_size": 32,
-                "cluster_labels": 3,
+                "cluster_labels": clusters,
             },
         },
-        "trainer": {"max_epochs": 1, "enable_progress_bar": False, "log_every_n_steps": 1},
+        "trainer": {
+            "max_epochs": 1,
+            "enable_progress_bar": False,
+            "log_every_n_steps": 1,
+            "callbacks": [{"class_path": "gan_lightning.callbacks.GeneratorEMA"}],
+        },
     }
 
 
@@ -60,6 +66,7 @@ def test_fit_evaluate_and_sample_of_a_self_conditioned_run(
     data.setup("fit")
     state = torch.load(checkpoint, weights_only=True)["state_dict"]
     assert_close(state["generator.label_prior"], data.label_prior)
+    assert_close(state["ema_generator.label_prior"], data.label_prior)  # what sampling tools load
 
     args = ["--num_generated", "40", "--num_real", "48", "--batch_size", "20", "--out", str(tmp_path / "m")]
     main(["evaluate", "--ckpt_path", str(checkpoint), *args])
@@ -80,6 +87,39 @@ def test_fit_evaluate_and_sample_of_a_self_conditioned_run(
     )
     # A square grid, as an unconditional model's: 4 images of 28 pixels and 5 gaps of 2 each way.
     assert Image.open(tmp_path / "grid.png").size == (122, 122)
+    main(
+        [
+            "sample",
+            "--ckpt_path",
+            str(checkpoint),
+            "--n",
+            "6",
+            "--interpolate",
+            "3",
+            "--out",
+            str(tmp_path / "p"),
+        ]
+    )
+    assert (tmp_path / "p.gif").is_file()
+    capsys.readouterr()
+
+
+def test_a_conditional_checkpoint_from_before_the_label_prior_still_evaluates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(tiny_self_conditioned(write_tiny_idx(tmp_path / "data", n=96), clusters=None))
+    )
+    main(["fit", "--config", str(config), "--trainer.logger.init_args.save_dir", str(tmp_path / "runs")])
+    (checkpoint,) = (tmp_path / "runs").rglob("last.ckpt")
+    saved = torch.load(checkpoint, weights_only=True)
+    for key in ("generator.label_prior", "ema_generator.label_prior"):
+        del saved["state_dict"][key]
+    torch.save(saved, checkpoint)
+    args = ["--num_generated", "40", "--num_real", "48", "--batch_size", "20", "--out", str(tmp_path / "m")]
+    main(["evaluate", "--ckpt_path", str(checkpoint), *args])
+    assert "label_accuracy" in json.loads((tmp_path / "m.json").read_text())["metrics"]  # class labels
     capsys.readouterr()
 
 
