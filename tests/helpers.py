@@ -233,6 +233,20 @@ def tiny_mnist(folder: Path) -> MNISTDataModule:
     return MNISTDataModule(str(write_tiny_idx(folder / "mnist", n=96)), download=False, batch_size=32)
 
 
+def dcgan_networks(latent_dim: int, width: int) -> dict:
+    """The generator and discriminator entries of an unconditional DCGAN config (28x28, one channel)."""
+    return {
+        "generator": {
+            "class_path": "gan_lightning.networks.DCGANGenerator",
+            "init_args": {"latent_dim": latent_dim, "width": width},
+        },
+        "discriminator": {
+            "class_path": "gan_lightning.networks.DCGANDiscriminator",
+            "init_args": {"width": width},
+        },
+    }
+
+
 def conditional_dcgan(num_classes: int, latent_dim: int, width: int) -> dict:
     """The generator and discriminator entries of a conditional DCGAN config (28x28, one channel)."""
     return {

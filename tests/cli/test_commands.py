@@ -18,7 +18,7 @@ from torch.testing import assert_close
 from gan_lightning.cli import main
 from gan_lightning.metrics import load_lenet, mode_coverage
 from gan_lightning.runs import load_run
-from tests.helpers import tiny_ring_config, write_tiny_idx
+from tests.helpers import dcgan_networks, tiny_ring_config, write_tiny_idx
 
 TOY = tiny_ring_config(128, 32, max_epochs=1, enable_progress_bar=False)
 
@@ -27,16 +27,7 @@ def mnist_like(data_dir: Path) -> dict:
     return {
         "model": {
             "class_path": "gan_lightning.variants.NSGAN",
-            "init_args": {
-                "generator": {
-                    "class_path": "gan_lightning.networks.DCGANGenerator",
-                    "init_args": {"latent_dim": 8, "width": 8},
-                },
-                "discriminator": {
-                    "class_path": "gan_lightning.networks.DCGANDiscriminator",
-                    "init_args": {"width": 8},
-                },
-            },
+            "init_args": dcgan_networks(latent_dim=8, width=8),
         },
         "data": {
             "class_path": "gan_lightning.data.MNISTDataModule",

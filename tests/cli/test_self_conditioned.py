@@ -14,7 +14,7 @@ from torch.testing import assert_close
 
 from gan_lightning.cli import main
 from gan_lightning.data import MNISTDataModule
-from tests.helpers import conditional_dcgan, write_tiny_idx
+from tests.helpers import conditional_dcgan, dcgan_networks, write_tiny_idx
 
 
 def tiny_self_conditioned(data_dir: Path, conditional: bool = True, clusters: int | None = 3) -> dict:
@@ -22,16 +22,7 @@ def tiny_self_conditioned(data_dir: Path, conditional: bool = True, clusters: in
     epoch of 96 digits, with the generator's EMA."""
     networks = conditional_dcgan(num_classes=clusters or 10, latent_dim=8, width=8)
     if not conditional:
-        networks = {
-            "generator": {
-                "class_path": "gan_lightning.networks.DCGANGenerator",
-                "init_args": {"latent_dim": 8, "width": 8},
-            },
-            "discriminator": {
-                "class_path": "gan_lightning.networks.DCGANDiscriminator",
-                "init_args": {"width": 8},
-            },
-        }
+        networks = dcgan_networks(latent_dim=8, width=8)
     return {
         "model": {"class_path": "gan_lightning.variants.NSGAN", "init_args": {**networks, "num_samples": 16}},
         "data": {
