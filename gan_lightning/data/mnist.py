@@ -157,12 +157,12 @@ class MNISTDataModule(ImageDataModule):
         val_fraction: fraction of the split held out (seeded) for ``val_dataloader`` and ``sample``; 0 trains
             on all of it and leaves no validation set.
         seed: seed of the held-out split and of the clusters.
+        batch_size: images per batch (one critic step).
+        num_workers: loader processes; 0 loads in the main process (fastest for in-memory data).
         cluster_labels: label each digit by its k-means cluster of pixels among this many, instead of its
             digit, for a self-conditioned GAN (Liu et al., "Diverse Image Generation via Self-Conditioned
             GANs", CVPR 2020): an unconditional recipe with a conditional G and D of ``num_classes`` k that
             samples clusters by their frequency (:mod:`gan_lightning.data.clusters`). None keeps the digits.
-        batch_size: images per batch (one critic step).
-        num_workers: loader processes; 0 loads in the main process (fastest for in-memory data).
     """
 
     def __init__(
@@ -173,9 +173,9 @@ class MNISTDataModule(ImageDataModule):
         resize: int | None = None,
         val_fraction: float = 0.0,
         seed: int = 0,
-        cluster_labels: int | None = None,
         batch_size: int = 64,
         num_workers: int = 0,
+        cluster_labels: int | None = None,
     ) -> None:
         super().__init__()
         if split not in MNIST_FILES:

@@ -109,7 +109,7 @@ def test_evaluator_scores_a_generator_that_ignores_its_label_by_the_labels_drawn
     drawn = torch.cat([labels for _, labels in generated_batches_with_labels(module, 50, 16, seed=0)])
     assert 0 < (drawn == 0).sum() < 50
     assert_close(evaluator.evaluate(module, data)["label_accuracy"], float((drawn == 0).double().mean()))
-    with pytest.raises(ValueError, match="needs a conditional model"):
+    with pytest.raises(ValueError, match="needs a class-conditional model"):
         evaluator.evaluate(tiny_dcgan(), data)
 
 
