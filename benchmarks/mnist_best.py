@@ -36,7 +36,13 @@ CONDITIONAL_GOAL = {"label_accuracy": 0.97}
 
 
 def _cli(*args: str, threads: int) -> None:
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONWARNINGS": "ignore"}
+    # Both variables: torch takes its thread count from MKL_NUM_THREADS over OMP_NUM_THREADS, and run.py sets 1.
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+        "PYTHONWARNINGS": "ignore",
+    }
     done = subprocess.run(
         [sys.executable, "-m", "gan_lightning.cli", *args], env=env, capture_output=True, text=True
     )

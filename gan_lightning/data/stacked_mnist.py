@@ -21,6 +21,7 @@ from torch import Tensor
 from torch.utils.data import Dataset, Subset
 
 from gan_lightning.data.base import ImageDataModule, split_indices
+from gan_lightning.data.clusters import kmeans, label_frequencies
 from gan_lightning.data.mnist import MNISTDataModule, Split, load_mnist
 from gan_lightning.data.transforms import to_signed_unit
 from gan_lightning.paths import as_path
@@ -32,9 +33,10 @@ NUM_EVALUATION_SAMPLES = 26_000
 IMAGE_SIZES = (28, 32)
 
 
-def stacked_labels(digits: Tensor) -> Tensor:
-    """Digit triples ``(N, 3)`` -> modes ``100 d_R + 10 d_G + d_B`` ``(N,)``."""
-    return digits[:, 0] * 100 + digits[:, 1] * 10 + digits[:, 2]
+def stacked_labels(digits: Tensor, base: int = 10) -> Tensor:
+    """Label triples ``(N, 3)`` -> ``base^2 l_R + base l_G + l_B`` ``(N,)``: the modes ``100 d_R + 10 d_G + d_B`` of
+    digit triples, or a triple of k-means clusters of the channels (``base`` k)."""
+    return (digits[:, 0] * base + digits[:, 1]) * base + digits[:, 2]
 
 
 class StackedDigits(Dataset):
@@ -42,13 +44,17 @@ class StackedDigits(Dataset):
 
     Args:
         digits: uint8 MNIST digits ``(N, 1, 28, 28)``.
-        labels: their classes ``(N,)``.
+        labels: their classes ``(N,)`` in ``0..base-1``: digits, or k-means clusters of the digits.
         triples: long ``(M, 3)``: the indices of the R, G and B digits of each of the M images.
         image_size: 28, or 32 (the 28x28 digits centred, padded with -1).
+        base: the number of label values.
     """
 
-    def __init__(self, digits: Tensor, labels: Tensor, triples: Tensor, image_size: int = 28) -> None:
+    def __init__(
+        self, digits: Tensor, labels: Tensor, triples: Tensor, image_size: int = 28, base: int = 10
+    ) -> None:
         self.digits, self.labels, self.triples, self.image_size = digits[:, 0], labels, triples, image_size
+        self.base = base
 
     def __len__(self) -> int:
         return len(self.triples)
@@ -62,8 +68,8 @@ class StackedDigits(Dataset):
         return images
 
     def modes(self, rows: Tensor | list[int]) -> Tensor:
-        """The modes ``100 d_R + 10 d_G + d_B`` of some rows."""
-        return stacked_labels(self.labels[self.triples[rows]])
+        """The labels ``base^2 l_R + base l_G + l_B`` of some rows (with digits: the modes 100 d_R + 10 d_G + d_B)."""
+        return stacked_labels(self.labels[self.triples[rows]], self.base)
 
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
         return self.images([index])[0], self.modes([index])[0]
@@ -95,6 +101,10 @@ class StackedMNISTDataModule(ImageDataModule):
         seed: seed of the index table and of the held-out split.
         batch_size: images per batch (one critic step).
         num_workers: loader processes; 0 assembles the batches in the main process (cheap: one indexing).
+        cluster_labels: label each image by its triple of k-means clusters of the channels' pixels,
+            ``k^2 c_R + k c_G + c_B`` of ``k^3`` classes, instead of its digits, for a self-conditioned GAN (as
+            :class:`~gan_lightning.data.MNISTDataModule`'s option: the digits are clustered once, with ``seed``).
+            None keeps the 1,000 digit modes.
     """
 
     default_feature_extractor = "lenet"
@@ -111,6 +121,7 @@ class StackedMNISTDataModule(ImageDataModule):
         seed: int = 0,
         batch_size: int = 64,
         num_workers: int = 0,
+        cluster_labels: int | None = None,
     ) -> None:
         super().__init__()
         if image_size not in IMAGE_SIZES:
@@ -121,16 +132,18 @@ class StackedMNISTDataModule(ImageDataModule):
             raise ValueError(
                 f"data.num_samples must be a positive integer (rows of the table), got {num_samples}"
             )
-        # The MNIST module checks split, val_fraction and the loader arguments, and finds / downloads the files.
+        # The MNIST module checks split, val_fraction, the loader arguments and cluster_labels, and finds /
+        # downloads the files.
         self._mnist = MNISTDataModule(
-            data_dir, split, download, None, val_fraction, seed, batch_size, num_workers
+            data_dir, split, download, None, val_fraction, seed, batch_size, num_workers, cluster_labels
         )  # fmt: skip
         self.data_dir, self.split, self.download = as_path(data_dir), split, download  # a URL stays a string
         self.num_samples, self.image_size = num_samples, image_size
         self.val_fraction, self.seed = val_fraction, seed
         self.batch_size, self.num_workers = batch_size, num_workers
+        self.cluster_labels = cluster_labels
         self.data_shape = (3, image_size, image_size)
-        self.num_classes = 1000
+        self.num_classes = (cluster_labels or 10) ** 3
         self.dataset: StackedDigits | None = None
 
     def prepare_data(self) -> None:
@@ -146,16 +159,28 @@ class StackedMNISTDataModule(ImageDataModule):
         triples = torch.randint(
             len(digits), (self.num_samples, 3), generator=torch.Generator().manual_seed(self.seed)
         )
-        self.dataset = StackedDigits(digits, labels, triples, self.image_size)
+        k = self.cluster_labels
+        if k:
+            if k > len(digits):
+                raise ValueError(
+                    f"data.cluster_labels ({k}) is more than the {len(digits)} digits to cluster"
+                )
+            labels = kmeans(to_signed_unit(digits), k, self.seed)
+        self.dataset = StackedDigits(digits, labels, triples, self.image_size, k or 10)
         self.label_values = self.dataset.modes(torch.arange(self.num_samples))
         self.label_source = (
-            f"Stacked MNIST (modes 100 d_R + 10 d_G + d_B of {self.data_dir}, {self.split} split)"
+            "data.cluster_labels"
+            if k
+            else f"Stacked MNIST (modes 100 d_R + 10 d_G + d_B of {self.data_dir}, {self.split} split)"
         )
+        train_idx = torch.arange(self.num_samples)
         if self.val_fraction > 0:
             train_idx, val_idx = split_indices(self.num_samples, self.val_fraction, self.seed)
             self.train_set, self.val_set = Subset(self.dataset, train_idx), Subset(self.dataset, val_idx)
         else:
             self.train_set, self.val_set = self.dataset, None
+        if k:
+            self.label_prior = label_frequencies(self.label_values[train_idx], self.num_classes)
 
     def sample(self, n: int, seed: int = 1) -> Tensor:
         """n real images, seeded, from the held-out rows when there are some (assembled in one operation)."""

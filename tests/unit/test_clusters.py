@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from gan_lightning.data import MNISTDataModule
+from gan_lightning.data import MNISTDataModule, StackedMNISTDataModule
 from gan_lightning.data.clusters import kmeans, label_frequencies
 from gan_lightning.networks import ConditionalDCGANGenerator, ConditionalMLPGenerator
 from gan_lightning.networks.conditional import (
@@ -19,7 +19,7 @@ from gan_lightning.networks.conditional import (
     self_conditioned,
     set_label_prior,
 )
-from tests.helpers import write_tiny_idx
+from tests.helpers import tiny_digits, write_tiny_idx
 
 
 def same_partition(a: torch.Tensor, b: torch.Tensor) -> bool:
@@ -107,3 +107,23 @@ def test_mnist_with_cluster_labels_labels_each_digit_by_its_pixel_cluster(tmp_pa
     assert_close(data.label_prior.sum(), torch.tensor(1.0))
     with pytest.raises(ValueError, match="data.cluster_labels must be at least 2 clusters or null, got 1"):
         MNISTDataModule(str(data_dir), cluster_labels=1)
+
+
+def test_stacked_mnist_with_cluster_labels_labels_each_image_by_its_triple_of_channel_clusters(
+    tmp_path: Path,
+) -> None:
+    data_dir = write_tiny_idx(tmp_path, n=60)
+    data = StackedMNISTDataModule(
+        str(data_dir), download=False, num_samples=200, cluster_labels=3, val_fraction=0.25, batch_size=8
+    )
+    data.setup("fit")
+    assert data.num_classes == 27 and data.label_source == "data.cluster_labels"
+    digits, _ = (torch.from_numpy(a) for a in tiny_digits(60))
+    clusters = kmeans(digits.float() / 127.5 - 1, 3, seed=0)  # MNISTDataModule's clusters of the same digits
+    c = clusters[data.dataset.triples]
+    assert torch.equal(data.label_values, 9 * c[:, 0] + 3 * c[:, 1] + c[:, 2])
+    _, label = data.train_set[5]
+    assert int(label) == int(data.label_values[data.train_set.indices[5]])
+    assert_close(data.label_prior, label_frequencies(data.label_values[data.train_set.indices], 27))
+    with pytest.raises(ValueError, match=r"data.cluster_labels \(61\) is more than the 60 digits to cluster"):
+        StackedMNISTDataModule(str(data_dir), download=False, cluster_labels=61).setup("fit")

@@ -107,6 +107,7 @@ def test_loader_resumes_mid_epoch_at_the_next_batch(tmp_path: Path) -> None:
         ({"split": "valid"}, "data.split must be 'train' or 'test'"),
         ({"val_fraction": 1.0}, r"data.val_fraction must be in \[0, 1\)"),
         ({"batch_size": 0}, "data.batch_size must be a positive integer"),
+        ({"cluster_labels": 1}, "data.cluster_labels must be at least 2 clusters or null, got 1"),
     ],
 )
 def test_bad_arguments_fail_in_one_line_naming_the_key(kwargs: dict, message: str) -> None:
