@@ -44,17 +44,20 @@ class LabelPrior(nn.Module):
 
     def _init_label_prior(self) -> None:
         self.register_buffer("label_prior", torch.zeros(self.num_classes))
+        # Whether label_prior is set, kept on the host: reading the buffer to draw labels at every step would
+        # wait for the GPU each time.
+        self.has_label_prior = False
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:  # noqa: ANN001
         # Checkpoints from before the prior (class labels only) load with the default.
         state_dict.setdefault(f"{prefix}label_prior", torch.zeros_like(self.label_prior))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self.has_label_prior = bool(self.label_prior.sum() > 0)
 
 
 def self_conditioned(generator: nn.Module) -> bool:
     """Whether a generator's labels are clusters of the data with a prior (not classes drawn uniformly)."""
-    prior = getattr(generator, "label_prior", None)
-    return prior is not None and bool(prior.sum() > 0)
+    return bool(getattr(generator, "has_label_prior", False))
 
 
 def fill_missing_label_priors(module: nn.Module, state_dict: dict[str, Tensor]) -> None:
@@ -74,6 +77,7 @@ def set_label_prior(generator: nn.Module, prior: Tensor) -> None:
             "model.discriminator"
         )
     generator.label_prior.copy_(prior)
+    generator.has_label_prior = bool(prior.sum() > 0)
 
 
 def use_data_label_prior(module: nn.Module, datamodule: object) -> None:

@@ -89,10 +89,12 @@ def test_a_state_dict_from_before_the_prior_loads_with_class_labels() -> None:
     set_label_prior(generator, torch.tensor([0.5, 0.5, 0.0, 0.0]))
     generator.load_state_dict(old)  # strict
     assert_close(generator.label_prior, torch.zeros(4))
+    assert not self_conditioned(generator)  # the flag follows the loaded buffer
     saved = ConditionalDCGANGenerator(num_classes=4, latent_dim=3, width=4)
     set_label_prior(saved, torch.tensor([0.5, 0.5, 0.0, 0.0]))
     generator.load_state_dict(saved.state_dict())
     assert_close(generator.label_prior, torch.tensor([0.5, 0.5, 0.0, 0.0]))
+    assert self_conditioned(generator)
 
 
 def test_mnist_with_cluster_labels_labels_each_digit_by_its_pixel_cluster(tmp_path: Path) -> None:
