@@ -18,7 +18,7 @@ from tests.helpers import conditional_dcgan, dcgan_networks, write_tiny_idx
 
 
 def tiny_self_conditioned(data_dir: Path, conditional: bool = True, clusters: int | None = 3) -> dict:
-    """configs/mnist/self_conditioned.yaml at width 8 and 3 clusters (``clusters=None``: the 10 digits), one
+    """configs/mnist/best.yaml at width 8 and 3 clusters (``clusters=None``: the 10 digits), one
     epoch of 96 digits, with the generator's EMA."""
     networks = conditional_dcgan(num_classes=clusters or 10, latent_dim=8, width=8)
     if not conditional:
